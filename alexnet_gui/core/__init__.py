@@ -1,0 +1,1 @@
+"""Pure PyTorch + Pillow core. Nothing under this package imports Qt."""

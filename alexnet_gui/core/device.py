@@ -1,0 +1,59 @@
+"""Choosing where the model runs: ``auto`` (CUDA when available), ``cpu``, ``cuda[:N]``."""
+
+from __future__ import annotations
+
+import torch
+
+
+class DeviceError(ValueError):
+    pass
+
+
+def cuda_available() -> bool:
+    return torch.cuda.is_available()
+
+
+def resolve_device(spec: str = "auto") -> tuple[torch.device, str | None]:
+    """The device to use for ``spec`` and, when it differs from what was asked, why.
+
+    Asking for CUDA without it gives the CPU and a message, never an exception;
+    a malformed spec raises :class:`DeviceError`.
+    """
+    spec = (spec or "auto").strip().lower()
+    if spec == "auto":
+        return torch.device("cuda" if cuda_available() else "cpu"), None
+    if spec == "cpu":
+        return torch.device("cpu"), None
+    if spec == "cuda" or spec.startswith("cuda:"):
+        index = 0
+        if ":" in spec:
+            try:
+                index = int(spec.split(":", 1)[1])
+            except ValueError:
+                raise DeviceError(f"unknown device {spec!r}: use auto, cpu, cuda or cuda:N") from None
+        if not cuda_available():
+            return torch.device("cpu"), "CUDA is not available on this machine; using the CPU"
+        count = torch.cuda.device_count()
+        if index >= count:
+            return (
+                torch.device("cuda:0"),
+                f"there is no CUDA device {index} (found {count}); using cuda:0",
+            )
+        return torch.device(f"cuda:{index}"), None
+    raise DeviceError(f"unknown device {spec!r}: use auto, cpu, cuda or cuda:N")
+
+
+def describe_device(device: torch.device) -> str:
+    """Short human name: "CPU" or "CUDA 0 (NVIDIA H100)"."""
+    if device.type == "cuda":
+        index = device.index or 0
+        try:
+            name = torch.cuda.get_device_name(index)
+        except Exception:  # noqa: BLE001 - a name is cosmetic
+            name = "GPU"
+        return f"CUDA {index} ({name})"
+    return "CPU"
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()

@@ -1,0 +1,139 @@
+"""Opening images safely: any file a user may drop becomes an RGB image or a
+clear :class:`ImageLoadError` that names the file and the cause."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+# Files bigger than this are refused before decoding (decompression bombs).
+# 100 MP is a 12000x8000 photo; a 224 classifier gains nothing past that.
+MAX_PIXELS = 100_000_000
+
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm"}
+)
+
+# Never let Pillow pad a truncated file with grey: a half image is an error.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+class ImageLoadError(ValueError):
+    """An image could not be used. ``str()`` reads "<file name>: <cause>"."""
+
+    def __init__(self, path: str | os.PathLike, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{Path(self.path).name}: {reason}")
+
+
+def is_image_path(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def find_images(folder: str | os.PathLike) -> list[Path]:
+    """Image files under ``folder``, recursively, sorted, hidden entries skipped.
+
+    An unreadable folder raises :class:`ImageLoadError`; unreadable subfolders are skipped.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise ImageLoadError(root, "is not a folder")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise ImageLoadError(root, "permission denied: the folder cannot be read")
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if not name.startswith(".") and is_image_path(name):
+                found.append(Path(dirpath) / name)
+    return sorted(found)
+
+
+def expand_paths(paths) -> list[Path]:
+    """Files stay as given (in order); folders become the images inside them."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        out.extend(find_images(p) if p.is_dir() else [p])
+    return out
+
+
+def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Open ``path`` as an upright RGB image (first frame of animations)."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise ImageLoadError(path, "is a folder, not an image")
+        if path.stat().st_size == 0:
+            raise ImageLoadError(path, "the file is empty (0 bytes)")
+        with Image.open(path) as img:
+            return _to_rgb_upright(img, path, max_pixels)
+    except ImageLoadError:
+        raise
+    except FileNotFoundError:
+        raise ImageLoadError(path, "the file does not exist (moved or deleted?)") from None
+    except PermissionError:
+        raise ImageLoadError(path, "permission denied: the file cannot be read") from None
+    except UnidentifiedImageError:
+        raise ImageLoadError(path, "not an image, or a format Pillow cannot read") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageLoadError(path, f"refused as a decompression bomb ({exc})") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageLoadError(path, f"the image data is damaged or truncated ({exc})") from None
+    except MemoryError:
+        raise ImageLoadError(path, "the image is too large to decode in memory") from None
+
+
+def _to_rgb_upright(img: Image.Image, path: Path, max_pixels: int) -> Image.Image:
+    width, height = img.size
+    if width * height > max_pixels:
+        raise ImageLoadError(
+            path,
+            f"{width}x{height} is {width * height:,} pixels, over the limit of "
+            f"{max_pixels:,} (a possible decompression bomb)",
+        )
+    if width < 1 or height < 1:
+        raise ImageLoadError(path, "the image has no pixels")
+    img.seek(0)  # first frame of an animation
+    img.load()  # decode now: truncation surfaces here, inside the try
+    img = ImageOps.exif_transpose(img) or img
+    return to_rgb(img)
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Any Pillow mode to 8-bit RGB. Transparency is flattened onto white."""
+    mode = img.mode
+    if mode == "RGB":
+        return img.copy()
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        return Image.fromarray(_scale_to_uint8(np.asarray(img)), "L").convert("RGB")
+    if mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def _scale_to_uint8(arr: np.ndarray) -> np.ndarray:
+    # 16-bit and 32-bit integer images: map the type's range to 0..255.
+    # Float images: 0..1 when they look normalised, else their own range.
+    arr = arr.astype(np.float64)
+    hi = float(arr.max()) if arr.size else 0.0
+    lo = float(arr.min()) if arr.size else 0.0
+    if hi <= 1.0 and lo >= 0.0:
+        scale = 255.0
+    elif hi <= 255.0 and lo >= 0.0:
+        scale = 1.0
+    elif hi <= 65535.0 and lo >= 0.0:
+        scale = 255.0 / 65535.0
+    else:
+        arr = arr - lo
+        scale = 255.0 / max(hi - lo, 1e-12)
+    return np.clip(np.rint(arr * scale), 0, 255).astype(np.uint8)
