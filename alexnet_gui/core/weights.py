@@ -1,0 +1,400 @@
+"""AlexNet weights: where they are, how they load safely, how they are saved.
+
+Resolution order: an explicit path, then torch hub's cache
+(``<hub dir>/checkpoints/alexnet-owt-7be5be79.pth``), then nothing (the app runs
+"untrained"); downloading is a separate step, on request (``core.download``).
+
+Every load is ``torch.load(..., weights_only=True)``: a weights file can hold
+tensors and plain containers, never code. There is no fallback to full
+unpickling. Three shapes of file are accepted:
+
+* a torchvision state dict (``{"features.0.weight": tensor, ...}``),
+* the app's own checkpoint (``{"format": CHECKPOINT_FORMAT, "version": 1,
+  "state_dict": ..., "class_names": [...], "meta": {...}}``),
+* either of the above with DataParallel's ``module.`` key prefix.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import numbers
+import os
+import pickle
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import torch
+
+from .model import AlexNet
+
+IMAGENET_FILENAME = "alexnet-owt-7be5be79.pth"
+IMAGENET_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"
+IMAGENET_SHA256_PREFIX = "7be5be79"
+IMAGENET_SIZE_BYTES = 244408911  # ~233 MB
+
+# The ImageNet weights described as data, as torchvision's AlexNet_Weights does.
+# The 1000 category names come from imagenet_categories(), not from here.
+IMAGENET_META = {
+    "url": IMAGENET_URL,
+    "filename": IMAGENET_FILENAME,
+    "sha256_prefix": IMAGENET_SHA256_PREFIX,
+    "file_size_bytes": IMAGENET_SIZE_BYTES,
+    "file_size_mb": 233,
+    "num_params": 61_100_840,
+    "num_classes": 1000,
+    "min_size": (63, 63),
+    "dataset": "ImageNet-1K",
+    "acc@1": 56.522,
+    "acc@5": 79.066,
+    "gmacs": 0.714,
+    "recipe": "https://github.com/pytorch/vision/tree/main/references/classification#alexnet-and-vgg",
+    "transforms": {
+        "resize": 256,
+        "interpolation": "bilinear",
+        "antialias": True,
+        "center_crop": 224,
+        "mean": (0.485, 0.456, 0.406),
+        "std": (0.229, 0.224, 0.225),
+    },
+}
+
+CHECKPOINT_FORMAT = "alexnet-gui-checkpoint"
+CHECKPOINT_VERSION = 1
+HEAD_KEY = "classifier.6.weight"  # (num_classes, 4096): sizes the head
+_PREFIXES = ("module.", "_orig_mod.")  # DataParallel, torch.compile
+
+
+class WeightsError(Exception):
+    """A one-line message for the user that names the file and the cause."""
+
+
+class DownloadCancelled(WeightsError):
+    pass
+
+
+@dataclass
+class LoadedWeights:
+    state_dict: dict[str, torch.Tensor]
+    class_names: list[str] | None  # None: plain state dict (ImageNet names apply when kind == "imagenet")
+    meta: dict
+    kind: str  # "imagenet" | "finetuned" | "state_dict"
+    path: str
+    sha256: str
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.state_dict[HEAD_KEY].shape[0])
+
+
+def __getattr__(name: str):
+    # download_weights lives in core.download (which imports this module);
+    # resolving it lazily keeps `from .weights import download_weights` working without a cycle.
+    if name == "download_weights":
+        from .download import download_weights
+
+        return download_weights
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def imagenet_categories() -> list[str]:
+    from torchvision.models._meta import _IMAGENET_CATEGORIES
+
+    return list(_IMAGENET_CATEGORIES)
+
+
+# ---------------------------------------------------------------- locating files
+
+
+def hub_cache_path() -> Path:
+    """Where torchvision itself caches the ImageNet file (honours TORCH_HOME)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / IMAGENET_FILENAME
+
+
+def resolve_weights(explicit: str | Path | None = None) -> Path | None:
+    """Explicit path (must exist) -> hub cache file if present -> None."""
+    if explicit is not None and str(explicit) != "":
+        path = Path(explicit).expanduser()
+        if path.is_dir():
+            raise WeightsError(f"{path}: is a folder, not a weights file")
+        if not path.is_file():
+            raise WeightsError(f"{path}: no such weights file")
+        return path
+    cached = hub_cache_path()
+    return cached if cached.is_file() else None
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_weights(path: str | Path) -> LoadedWeights:
+    """Read a weights file safely and normalise it; raises WeightsError."""
+    path = Path(path)
+    name = path.name
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise WeightsError(f"{name}: not a weights file this app can load safely (the file is empty)")
+        sha256 = file_sha256(path)
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except WeightsError:
+        raise
+    except OSError as e:
+        raise WeightsError(f"{name}: cannot read the file ({os_error_cause(e)})") from e
+    except Exception as e:  # noqa: BLE001 - every unpickling failure becomes one message
+        raise WeightsError(f"{name}: not a weights file this app can load safely ({_load_cause(e)})") from e
+
+    if isinstance(obj, Mapping) and "format" in obj:
+        state_dict, class_names, meta = _unpack_checkpoint(obj, name)
+        kind = "finetuned"
+    else:
+        state_dict, class_names, meta = _unwrap_state_dict(obj, name), None, {}
+        is_imagenet = sha256.startswith(IMAGENET_SHA256_PREFIX) or state_dict[HEAD_KEY].shape[0] == 1000
+        kind = "imagenet" if is_imagenet else "state_dict"
+    return LoadedWeights(state_dict, class_names, meta, kind, str(path), sha256)
+
+
+def _load_cause(e: Exception) -> str:
+    text = str(e)
+    if isinstance(e, pickle.UnpicklingError):
+        found = re.search(r"GLOBAL ([\w.]+)", text)
+        if found:
+            return f"it refers to {found.group(1)}, which is not tensor data"
+        return "it holds objects other than tensors and plain data"
+    if isinstance(e, EOFError):
+        return "the file ends too early"
+    if "zip archive" in text or "central directory" in text:
+        return "the file is truncated or corrupted"
+    if isinstance(e, (KeyError, ValueError, UnicodeDecodeError)):
+        return "it is not a PyTorch file"
+    first_line = text.strip().splitlines()[0] if text.strip() else type(e).__name__
+    return first_line[:160]
+
+
+def _unpack_checkpoint(obj: Mapping, name: str) -> tuple[dict[str, torch.Tensor], list[str], dict]:
+    if obj.get("format") != CHECKPOINT_FORMAT:
+        raise WeightsError(f"{name}: unknown checkpoint format {obj.get('format')!r}")
+    version = obj.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise WeightsError(f"{name}: checkpoint has no valid version number ({version!r})")
+    if version > CHECKPOINT_VERSION:
+        raise WeightsError(f"{name}: checkpoint version {version!r} is newer than this app reads ({CHECKPOINT_VERSION})")
+    state_dict = _unwrap_state_dict(obj.get("state_dict"), name)
+    class_names = obj.get("class_names")
+    if not isinstance(class_names, list) or not all(isinstance(c, str) for c in class_names):
+        raise WeightsError(f"{name}: checkpoint has no list of class names")
+    rows = state_dict[HEAD_KEY].shape[0]
+    if len(class_names) != rows:
+        raise WeightsError(f"{name}: checkpoint names {len(class_names)} classes but its head has {rows} outputs")
+    meta = obj.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise WeightsError(f"{name}: checkpoint metadata is a {type(meta).__name__}, not a dict")
+    return state_dict, list(class_names), meta
+
+
+def _unwrap_state_dict(obj: object, name: str) -> dict[str, torch.Tensor]:
+    # Training scripts often wrap the weights: {"state_dict": {...}, "epoch": 3}.
+    if isinstance(obj, Mapping) and HEAD_KEY not in obj:
+        for key in ("state_dict", "model_state_dict", "model"):
+            if isinstance(obj.get(key), Mapping):
+                obj = obj[key]
+                break
+    if not isinstance(obj, Mapping) or not obj:
+        raise WeightsError(f"{name}: does not hold a state dict (found {type(obj).__name__})")
+    state_dict = {}
+    for key, value in obj.items():
+        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+            raise WeightsError(f"{name}: entry {key!r} holds {type(value).__name__}, not a tensor")
+        state_dict[_strip_prefixes(key)] = value
+    head = state_dict.get(HEAD_KEY)
+    if head is None or head.dim() != 2:
+        first = ", ".join(list(state_dict)[:3])
+        raise WeightsError(f"{name}: not AlexNet weights (no 2-D {HEAD_KEY}; keys start {first})")
+    return state_dict
+
+
+def _strip_prefixes(key: str) -> str:
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in _PREFIXES:
+            if key.startswith(prefix):
+                key, stripped = key[len(prefix) :], True
+    return key
+
+
+# ---------------------------------------------------------------- into a model
+
+
+def check_state_dict(model: torch.nn.Module, state_dict: Mapping[str, torch.Tensor], source: str | None = None) -> None:
+    """Raise WeightsError unless ``state_dict`` has exactly the model's keys and shapes."""
+    where = f"{source}: " if source else ""
+    expected = model.state_dict()
+    for key, tensor in state_dict.items():
+        if key in expected and tuple(tensor.shape) != tuple(expected[key].shape):
+            raise WeightsError(
+                f"{where}layer {key} has shape {tuple(tensor.shape)} in the weights "
+                f"but {tuple(expected[key].shape)} in the model"
+            )
+    missing = [k for k in expected if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} keys ({_first_few(missing)})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected keys ({_first_few(unexpected)})")
+        raise WeightsError(f"{where}weights do not fit AlexNet: " + "; ".join(parts))
+
+
+def _first_few(keys: list[str], n: int = 3) -> str:
+    return ", ".join(keys[:n]) + (", ..." if len(keys) > n else "")
+
+
+def build_model_from_weights(loaded: LoadedWeights) -> AlexNet:
+    """An eval-mode AlexNet on the CPU, head sized from the weights, weights copied in."""
+    # Built on the meta device then given empty CPU storage: skips the random
+    # init of 61M parameters that load_state_dict overwrites anyway.
+    with torch.device("meta"):
+        model = AlexNet(num_classes=loaded.num_classes)
+    check_state_dict(model, loaded.state_dict, source=Path(loaded.path).name)
+    model = model.to_empty(device="cpu")
+    model.load_state_dict(loaded.state_dict, strict=True)
+    return model.eval()
+
+
+# ---------------------------------------------------------------- saving
+
+
+def save_checkpoint(path: str | Path, state_dict: Mapping[str, torch.Tensor], class_names: list[str], meta: dict) -> Path:
+    """Write the app's self-contained checkpoint atomically; raises WeightsError.
+
+    ``meta`` must hold plain data (str/int/float/bool/None, lists, str-keyed
+    dicts): anything else could not be read back with ``weights_only=True``.
+    Numpy scalars are converted to Python numbers.
+    """
+    checkpoint = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "state_dict": {_strip_prefixes(k): _compact(v) for k, v in state_dict.items()},
+        "class_names": [str(c) for c in class_names],
+        "meta": _plain(meta, "meta"),
+    }
+    return atomic_write(path, lambda f: torch.save(checkpoint, f))
+
+
+def _compact(t: torch.Tensor) -> torch.Tensor:
+    # torch.save writes a view's whole storage; copy views so the file holds only this tensor.
+    t = t.detach().cpu()
+    if t.untyped_storage().nbytes() != t.numel() * t.element_size() or not t.is_contiguous():
+        t = t.contiguous().clone()
+    return t
+
+
+def _plain(value: object, where: str) -> object:
+    if value is None or type(value) in (str, bool, int, float):
+        return value
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return _plain(value.item(), where)  # numpy scalar or 0-d tensor -> Python number
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"{where} key {k!r} is not a str")
+            out[k] = _plain(v, f"{where}[{k!r}]")
+        return out
+    raise TypeError(f"{where} is a {type(value).__name__}; checkpoint metadata holds plain data only")
+
+
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
+    """Call ``write(f)`` on a temp file next to ``path``, fsync it, rename it over ``path``.
+
+    The temp file is named ``.<name>.<random>.part``. On any failure it is
+    removed, the previous file at ``path`` is untouched, and a WeightsError
+    with the cause (permission denied, disk full, ...) is raised.
+    """
+    path = Path(path)
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except Exception as e:  # noqa: BLE001 - torch.save wraps OSErrors in RuntimeError
+        raise WeightsError(f"{path.name}: could not save ({_save_cause(e)})") from e
+    finally:
+        if tmp is not None:
+            _remove_quietly(tmp)
+    _fsync_dir(path.parent)
+    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    return atomic_write(path, lambda f: f.write(data))
+
+
+def os_error_cause(e: OSError) -> str:
+    """A short, user-facing reason for an OSError."""
+    if e.errno == errno.ENOSPC or e.errno == errno.EDQUOT:
+        return "disk full"
+    if isinstance(e, PermissionError) or e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "permission denied" if e.errno != errno.EROFS else "read-only file system"
+    if isinstance(e, FileNotFoundError):
+        return "no such file or folder"
+    if isinstance(e, IsADirectoryError):
+        return "it is a folder"
+    return e.strerror or str(e) or type(e).__name__
+
+
+def _save_cause(e: BaseException) -> str:
+    seen: BaseException | None = e
+    while seen is not None:
+        if isinstance(seen, OSError):
+            return os_error_cause(seen)
+        seen = seen.__cause__ or seen.__context__
+    text = str(e).strip()
+    return text.splitlines()[0][:160] if text else type(e).__name__
+
+
+def _remove_quietly(path: str | Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform, so best effort.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
