@@ -1,0 +1,273 @@
+"""`alexnet-cli`: everything the window does, headless, for scripts and tests.
+
+Exit codes: 0 success, 1 some inputs failed (the rest still printed), 2 usage or
+weights errors, 130 interrupted. No traceback reaches the user for an expected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+# Each subcommand module adds itself here: name -> function(subparsers).
+_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+class CliError(Exception):
+    """An expected failure: printed as one line, exits with ``code``."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def registrar(fn: Callable[[argparse._SubParsersAction], None]):
+    _REGISTRARS.append(fn)
+    return fn
+
+
+def eprint(*args) -> None:
+    print(*args, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- summary
+
+
+@registrar
+def _add_summary(sub) -> None:
+    p = sub.add_parser("summary", help="print the per-layer table with totals")
+    p.add_argument("--input-size", type=int, default=224, metavar="N", help="square input size (default 224; 227 works too)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(handler=_cmd_summary)
+
+
+def _cmd_summary(args) -> int:
+    from .core.layers import format_table, layer_table, totals
+    from .core.model import InputTooSmallError
+
+    try:
+        rows = layer_table(args.input_size)
+    except InputTooSmallError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        t = totals(rows)
+        print(json.dumps({
+            "input_size": args.input_size,
+            "layers": [r.as_dict() for r in rows],
+            "totals": {"params": t.params, "conv_params": t.conv_params, "fc_params": t.fc_params,
+                       "macs": t.macs, "trainable_params": t.trainable_params},
+        }, indent=2))
+    else:
+        print(f"AlexNet at {args.input_size}x{args.input_size}")
+        print(format_table(rows))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- classify
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", metavar="PATH", help="weights file (ImageNet .pth or a fine-tuned model); default: torch hub cache")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+
+
+def load_model_for_cli(args, allow_untrained: bool = False):
+    """(bundle, device) from --weights/--device; weights problems become CliError(2)."""
+    from .core.bundle import load_bundle
+    from .core.device import DeviceError, resolve_device
+    from .core.weights import WeightsError
+
+    try:
+        device, note = resolve_device(args.device)
+    except DeviceError as exc:
+        raise CliError(str(exc)) from None
+    if note:
+        eprint(f"note: {note}")
+    try:
+        bundle = load_bundle(args.weights, allow_untrained=allow_untrained)
+    except WeightsError as exc:
+        raise CliError(str(exc)) from None
+    return bundle.to(device), device
+
+
+@registrar
+def _add_classify(sub) -> None:
+    p = sub.add_parser("classify", help="top-k predictions for images and folders")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders (recursed)")
+    add_model_args(p)
+    p.add_argument("--top", type=int, default=5, metavar="K", help="how many classes per image (default 5)")
+    p.add_argument("--batch-size", type=int, default=32, metavar="B")
+    p.add_argument("--json", action="store_true", help="print one JSON array, one object per image")
+    p.set_defaults(handler=_cmd_classify)
+
+
+def _cmd_classify(args) -> int:
+    from .core.images import ImageLoadError, expand_paths
+    from .core.predict import classify_paths
+
+    if args.top < 1:
+        raise CliError("--top must be at least 1")
+    paths, errors = [], []
+    for p in args.paths:
+        try:
+            paths.extend(expand_paths([p]))
+        except ImageLoadError as exc:
+            errors.append({"path": str(p), "error": str(exc)})
+    bundle, device = load_model_for_cli(args)
+    failed = bool(errors)
+
+    def show(batch):
+        nonlocal failed
+        for pred in batch:
+            failed |= not pred.ok
+            if not args.json:
+                if pred.ok:
+                    best = ", ".join(f"{s.label} {s.probability * 100:.1f}%" for s in pred.top)
+                    print(f"{pred.path}: {best}", flush=True)
+                else:
+                    print(f"{pred.path}: error: {pred.error}", flush=True)
+
+    for e in errors:
+        if not args.json:
+            print(f"{e['path']}: error: {e['error']}")
+    results = classify_paths(bundle.model, paths, bundle.class_names, k=args.top,
+                             batch_size=args.batch_size, device=device, on_batch=show)
+    if args.json:
+        print(json.dumps(errors + [r.as_dict() for r in results], indent=2, ensure_ascii=False))
+    if not paths and not errors:
+        eprint("no images found")
+        return EXIT_PARTIAL
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+# ---------------------------------------------------------------- weights
+
+
+@registrar
+def _add_weights(sub) -> None:
+    p = sub.add_parser("weights", help="where the ImageNet weights are, or download them")
+    wsub = p.add_subparsers(dest="action", required=True, metavar="{status,download}")
+    s = wsub.add_parser("status", help="say where weights were found")
+    s.add_argument("--weights", metavar="PATH", help="check this file instead of the hub cache")
+    s.set_defaults(handler=_cmd_weights_status)
+    d = wsub.add_parser("download", help="download the ImageNet weights (233 MB) with a progress bar")
+    d.add_argument("--to", metavar="PATH", help="destination file (default: the torch hub cache)")
+    d.add_argument("--url", default=None, help=argparse.SUPPRESS)
+    d.set_defaults(handler=_cmd_weights_download)
+
+
+def _cmd_weights_status(args) -> int:
+    from .core.bundle import bundle_from_file
+    from .core.weights import WeightsError, hub_cache_path, resolve_weights
+
+    try:
+        path = resolve_weights(args.weights)
+    except WeightsError as exc:
+        raise CliError(str(exc)) from None
+    if path is None:
+        print(f"no weights found (looked for {hub_cache_path()}); "
+              "run `alexnet-cli weights download` or pass --weights PATH")
+        return EXIT_PARTIAL
+    try:
+        bundle = bundle_from_file(path)
+    except WeightsError as exc:
+        raise CliError(str(exc)) from None
+    print(f"{path}: {bundle.describe()}, sha256 {bundle.sha256[:8]}")
+    return EXIT_OK
+
+
+def _cmd_weights_download(args) -> int:
+    from pathlib import Path
+
+    from .core.download import download_weights
+    from .core.weights import IMAGENET_URL, WeightsError
+
+    bar = _ProgressBar("downloading")
+    try:
+        path = download_weights(Path(args.to) if args.to else None, url=args.url or IMAGENET_URL, progress=bar)
+    except WeightsError as exc:
+        bar.finish()
+        raise CliError(str(exc)) from None
+    bar.finish()
+    print(f"saved {path}")
+    return EXIT_OK
+
+
+class _ProgressBar:
+    """A one-line text progress bar on stderr (only when stderr is a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.last = -1
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if total:
+            pct = int(done * 100 / total)
+            if pct != self.last:
+                self.last = pct
+                bar = "#" * (pct // 4)
+                self._write(f"{self.label} [{bar:<25}] {pct:3d}% {done / 1e6:.1f}/{total / 1e6:.1f} MB")
+        else:
+            self._write(f"{self.label} {done / 1e6:.1f} MB")
+
+    def _write(self, text: str) -> None:
+        if self.tty:
+            sys.stderr.write("\r" + text)
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.tty and self.last >= 0:
+            sys.stderr.write("\n")
+
+
+# ---------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="alexnet-cli",
+        description="AlexNet from the command line: layer table, classification, weights, "
+        "filters and feature maps, fine-tuning.",
+    )
+    parser.add_argument("--version", action="version", version=f"alexnet-gui {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in _REGISTRARS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _load_extra_commands()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except CliError as exc:
+        eprint(f"alexnet-cli: error: {exc}")
+        return exc.code
+    except KeyboardInterrupt:
+        eprint("alexnet-cli: interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _load_extra_commands() -> None:
+    # Subcommands that live in their own modules register themselves on import.
+    import importlib
+
+    for name in ("cli_views", "cli_finetune"):
+        try:
+            importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

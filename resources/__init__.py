@@ -1,0 +1,1 @@
+"""Icons, desktop entry and sample images, installed as package data."""
