@@ -65,6 +65,62 @@ def _name(class_names: Sequence[str], index: int) -> str:
     return class_names[index] if index < len(class_names) else f"class {index}"
 
 
+@dataclass
+class LoadedBatch:
+    """One batch ready for the model: tensors for the images that loaded, errors for the rest."""
+
+    paths: list[str]
+    tensors: torch.Tensor | None  # (n, 3, 224, 224) for the images that loaded
+    slots: list[int]  # index into ``paths`` of each tensor row
+    errors: dict[int, str]  # index into ``paths`` -> message
+    images: dict[int, "object"]  # index -> RGB PIL image, kept when ``keep_images``
+
+
+def load_batch(paths: Sequence[str], keep_images: bool = False) -> LoadedBatch:
+    tensors, slots, errors, images = [], [], {}, {}
+    for i, p in enumerate(paths):
+        try:
+            img = load_image(p)
+            tensors.append(preprocess(img))
+            slots.append(i)
+            if keep_images:
+                images[i] = img
+        except ImageLoadError as exc:
+            errors[i] = str(exc)
+    return LoadedBatch(list(paths), torch.stack(tensors) if tensors else None, slots, errors, images)
+
+
+def iter_batches(paths: Sequence[str], batch_size: int = 32, keep_images: bool = False):
+    """Yield :class:`LoadedBatch` es in order; the next batch is decoded in a
+    background thread while the caller runs the model on the current one
+    (Pillow and torch both release the GIL for their heavy parts)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunks = [list(paths[i : i + batch_size]) for i in range(0, len(paths), batch_size)]
+    if not chunks:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode") as pool:
+        pending = pool.submit(load_batch, chunks[0], keep_images)
+        for nxt in chunks[1:] + [None]:
+            batch = pending.result()
+            if nxt is not None:
+                pending = pool.submit(load_batch, nxt, keep_images)
+            yield batch
+
+
+def predictions_for(batch: LoadedBatch, logits: torch.Tensor | None, class_names: Sequence[str],
+                    k: int = 5, seconds: float = 0.0) -> list[Prediction]:
+    """Merge a batch's logits and load errors back into input order."""
+    out: list[Prediction | None] = [None] * len(batch.paths)
+    for i, msg in batch.errors.items():
+        out[i] = Prediction(batch.paths[i], error=msg)
+    if logits is not None:
+        per_image = seconds / max(len(batch.slots), 1)
+        for slot, top in zip(batch.slots, top_k(logits, class_names, k)):
+            out[slot] = Prediction(batch.paths[slot], top, seconds=per_image)
+    return [p for p in out if p is not None]
+
+
 def classify_paths(
     model: AlexNet,
     paths: Iterable[str | Path],
@@ -83,30 +139,18 @@ def classify_paths(
     import time
 
     results: list[Prediction] = []
-    paths = [str(p) for p in paths]
-    for start in range(0, len(paths), batch_size):
+    for batch in iter_batches([str(p) for p in paths], batch_size):
         if cancelled is not None and cancelled():
             break
-        chunk = paths[start : start + batch_size]
-        preds: list[Prediction | None] = [None] * len(chunk)
-        tensors, slots = [], []
-        for i, p in enumerate(chunk):
-            try:
-                tensors.append(preprocess(load_image(p)))
-                slots.append(i)
-            except ImageLoadError as exc:
-                preds[i] = Prediction(p, error=str(exc))
-        if tensors:
-            t0 = time.perf_counter()
-            logits = forward(model, torch.stack(tensors), device)
-            dt = (time.perf_counter() - t0) / len(tensors)
-            for slot, top in zip(slots, top_k(logits, class_names, k)):
-                preds[slot] = Prediction(chunk[slot], top, seconds=dt)
-        batch = [p for p in preds if p is not None]
-        results.extend(batch)
+        logits, t0 = None, time.perf_counter()
+        if batch.tensors is not None:
+            logits = forward(model, batch.tensors, device)
+        preds = predictions_for(batch, logits, class_names, k, time.perf_counter() - t0)
+        results.extend(preds)
         if on_batch is not None:
-            on_batch(batch)
+            on_batch(preds)
     return results
 
 
-__all__ = ["ClassScore", "Prediction", "forward", "top_k", "classify_paths", "InputTooSmallError"]
+__all__ = ["ClassScore", "Prediction", "LoadedBatch", "load_batch", "iter_batches", "predictions_for",
+           "forward", "top_k", "classify_paths", "InputTooSmallError"]

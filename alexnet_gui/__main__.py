@@ -1,0 +1,7 @@
+"""`python -m alexnet_gui` starts the window."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

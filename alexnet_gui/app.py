@@ -1,0 +1,81 @@
+"""`alexnet-gui`: the desktop window.
+
+``create_window(argv)`` builds and returns the main window without entering the
+event loop (tests and benchmarks use it); ``main(argv)`` wraps it. torch is not
+imported here: the worker thread imports it while the window is already visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="alexnet-gui", description="AlexNet GUI: classify images, look inside AlexNet, "
+                                "and fine-tune a new head on your own folders.")
+    p.add_argument("paths", nargs="*", metavar="IMAGE_OR_FOLDER", help="images or folders to open as if dropped")
+    p.add_argument("--weights", metavar="PATH", help="weights file (ImageNet .pth or a fine-tuned model)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None, help="where the model runs (default: last used, else auto)")
+    return p
+
+
+def display_problem() -> str | None:
+    """A one-line explanation when no window can be shown, else None."""
+    if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
+        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+            return ("alexnet-gui: no display found. Run it in a desktop session, or headless with "
+                    "QT_QPA_PLATFORM=offscreen, or use `alexnet-cli` (e.g. `alexnet-cli classify IMAGE`).")
+    return None
+
+
+def create_window(argv: Sequence[str] | None = None):
+    """Parse ``argv``, make sure a QApplication exists, build the window (not shown)."""
+    args = build_parser().parse_args(list(argv) if argv is not None else [])
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("AlexNet GUI")
+    app.setApplicationDisplayName("AlexNet GUI")
+    app.setOrganizationName("alexnet-gui")
+    app.setDesktopFileName("io.github.alexnet_gui")
+    _set_icon(app)
+    from .ui.main_window import MainWindow
+
+    window = MainWindow(weights=args.weights, device=args.device)
+    if args.paths:
+        window.open_paths(args.paths)
+    return window
+
+
+def _set_icon(app) -> None:
+    try:
+        from PySide6.QtGui import QIcon
+
+        from .resources_paths import icon_path
+
+        path = icon_path()
+        if path is not None and path.exists():
+            app.setWindowIcon(QIcon(str(path)))
+    except Exception:  # noqa: BLE001 - an icon is cosmetic
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    build_parser().parse_args(argv)  # --help and usage errors work without a display
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    window = create_window(argv)
+    window.show()
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance().exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

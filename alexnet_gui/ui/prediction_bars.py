@@ -1,0 +1,85 @@
+"""Top-k predictions as labelled horizontal bars, highest first."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
+
+ROWS = 5
+
+
+class PredictionBarsWidget(QWidget):
+    """Shows a core ``Prediction``; every bar's text is readable (accessibleName)."""
+
+    def __init__(self, title: str = "Top-5", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel(f"<b>{title}</b>")
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.hide()
+        grid = QGridLayout()
+        grid.setColumnStretch(1, 1)
+        self.names: list[QLabel] = []
+        self.bars: list[QProgressBar] = []
+        for i in range(ROWS):
+            name = QLabel()
+            name.setMinimumWidth(140)
+            name.setWordWrap(True)
+            bar = QProgressBar()
+            bar.setRange(0, 1000)
+            bar.setTextVisible(True)
+            bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            grid.addWidget(name, i, 0)
+            grid.addWidget(bar, i, 1)
+            self.names.append(name)
+            self.bars.append(bar)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.note)
+        layout.addLayout(grid)
+        layout.addStretch(1)
+        self.clear()
+
+    def set_title(self, title: str) -> None:
+        self.title.setText(f"<b>{title}</b>")
+
+    def set_note(self, text: str | None) -> None:
+        self.note.setText(text or "")
+        self.note.setAccessibleName(text or "")
+        self.note.setVisible(bool(text))
+
+    def clear(self, message: str = "") -> None:
+        for i, (name, bar) in enumerate(zip(self.names, self.bars)):
+            name.setText(message if i == 0 else "")
+            name.setAccessibleName(name.text())
+            bar.setValue(0)
+            bar.setFormat("")
+            bar.setAccessibleName("")
+            bar.setVisible(False)
+
+    def show_prediction(self, prediction) -> None:
+        if prediction is None:
+            self.clear()
+            return
+        if prediction.error:
+            self.clear(f"⚠ {prediction.error}")
+            return
+        for i, (name, bar) in enumerate(zip(self.names, self.bars)):
+            if i < len(prediction.top):
+                s = prediction.top[i]
+                pct = s.probability * 100
+                text = f"{s.label} — {pct:.1f} %"
+                name.setText(s.label)
+                name.setToolTip(f"class {s.index}: {s.label}")
+                name.setAccessibleName(text)
+                bar.setValue(round(s.probability * 1000))
+                bar.setFormat(f"{pct:.1f} %")
+                bar.setAccessibleName(text)
+                bar.setToolTip(text)
+                bar.setVisible(True)
+            else:
+                name.setText("")
+                bar.setVisible(False)
+
+    def texts(self) -> list[str]:
+        """The visible rows as "label — 12.3 %" (what a screen reader reads)."""
+        return [b.accessibleName() for b in self.bars if b.isVisible()]
