@@ -1,0 +1,102 @@
+"""What a fine-tune hands back, and saving it as a self-contained checkpoint."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ... import __version__
+from ..preprocess import PREPROCESS_ID
+from ..weights import save_checkpoint
+from .dataset import ImageEntry, SkippedFile
+from .settings import FinetuneSettings
+from .train import EpochStats
+
+
+@dataclass(frozen=True)
+class Mistake:
+    path: str
+    true_label: str
+    predicted_label: str
+    confidence: float  # softmax probability of the predicted class
+
+
+@dataclass
+class FinetuneResult:
+    classes: list[str]
+    epochs: list[EpochStats]
+    val_accuracy: float  # after the last epoch
+    per_class_accuracy: list[float]  # in class order
+    confusion_matrix: np.ndarray  # (C, C) int64, rows = true class, columns = predicted
+    mistakes: list[Mistake]  # misclassified validation images, least confident first
+    skipped: list[SkippedFile]
+    seconds: float  # wall time of scan + extraction + training
+    state_dict: dict[str, torch.Tensor]  # the whole AlexNet with the new head, on the CPU
+    settings: FinetuneSettings
+    train_count: int
+    val_count: int
+    layout: str  # "folders" (split drawn) or "train/val" (as given)
+    computed: int = 0  # images that went through the network for features (0: all cached)
+    warnings: list[str] = field(default_factory=list)
+
+    def metrics(self) -> dict:
+        """Plain data (JSON- and checkpoint-safe)."""
+        return {
+            "val_accuracy": float(self.val_accuracy),
+            "per_class_accuracy": {c: float(a) for c, a in zip(self.classes, self.per_class_accuracy)},
+            "epochs": [e.as_dict() for e in self.epochs],
+            "confusion_matrix": self.confusion_matrix.tolist(),
+            "train_images": self.train_count,
+            "val_images": self.val_count,
+            "layout": self.layout,
+        }
+
+    def as_json(self) -> dict:
+        """The CLI's ``--json`` object."""
+        return {
+            "classes": list(self.classes),
+            "val_accuracy": float(self.val_accuracy),
+            "epochs": [e.as_dict() for e in self.epochs],
+            "confusion_matrix": self.confusion_matrix.tolist(),
+            "seconds": float(self.seconds),
+            "skipped": [{"path": s.path, "error": s.error} for s in self.skipped],
+        }
+
+
+def summarize(
+    classes: list[str], val: list[ImageEntry], logits: torch.Tensor
+) -> tuple[float, list[float], np.ndarray, list[Mistake]]:
+    """Accuracy, per-class accuracy, confusion matrix and mistakes from val logits (M, C)."""
+    probs = torch.softmax(logits.float(), dim=1)
+    confidence, predicted = probs.max(dim=1)
+    truth = np.array([e.label for e in val], dtype=np.int64)
+    pred = predicted.numpy().astype(np.int64)
+    n = len(classes)
+    confusion = np.bincount(truth * n + pred, minlength=n * n).reshape(n, n)
+    per_class = [float(confusion[c, c] / max(confusion[c].sum(), 1)) for c in range(n)]
+    accuracy = float((truth == pred).mean()) if len(val) else 0.0
+    mistakes = [
+        Mistake(e.path, classes[e.label], classes[int(p)], float(conf))
+        for e, p, conf in zip(val, pred, confidence.tolist())
+        if p != e.label
+    ]
+    mistakes.sort(key=lambda m: m.confidence)
+    return accuracy, per_class, confusion, mistakes
+
+
+def save_finetuned(path: str | os.PathLike, result: FinetuneResult, base_sha: str) -> Path:
+    """Atomically write the fine-tuned AlexNet (raises WeightsError); loadable with load_weights."""
+    meta = {
+        "base_weights_sha256": base_sha,
+        "metrics": result.metrics(),
+        "settings": result.settings.as_dict(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "app_version": __version__,
+        "preprocess": PREPROCESS_ID,
+    }
+    return save_checkpoint(path, result.state_dict, result.classes, meta)

@@ -1,0 +1,144 @@
+"""``run_finetune``: folder in, trained AlexNet and its metrics out.
+
+scan -> refuse or split -> features (cache or network) -> train -> summarise.
+The base model is never touched: the run works on a deep copy. Cooperation
+with the caller goes through three callbacks (see ``control``): progress
+events, a ``cancelled()`` poll and a ``yield_point()`` called between batches,
+where a worker thread can answer other requests before the run goes on. A
+cancel raises FinetuneCancelled and leaves no checkpoint and no partial cache
+entry behind (finished cache entries stay, so a rerun resumes there).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from ..model import AlexNet, swap_head
+from .cache import FeatureCache
+from .control import Progress, RunControl
+from .dataset import ImageEntry, SkippedFile, scan_folder, split
+from .endtoend import train_end_to_end
+from .errors import FinetuneError
+from .extract import extract_features
+from .results import FinetuneResult, summarize
+from .settings import FinetuneSettings
+from .train import classifier_net, fold_standardizer, new_head, seeded, standardizer, train_on_features
+
+LAYER_FOR_MODE = {"head": "fc7", "classifier": "pool5"}
+
+
+def run_finetune(
+    folder: str | os.PathLike,
+    settings: FinetuneSettings | None,
+    base_model: AlexNet,
+    base_sha256: str,
+    device: torch.device | str = "cpu",
+    progress: Callable[[Progress], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    yield_point: Callable[[], None] | None = None,
+    val_folder: str | os.PathLike | None = None,
+    cache: FeatureCache | None = None,
+) -> FinetuneResult:
+    """Fine-tune a copy of ``base_model`` on ``folder``; raises FinetuneError or FinetuneCancelled."""
+    t0 = time.perf_counter()
+    settings = (settings or FinetuneSettings()).validate()
+    device = torch.device(device)
+    control = RunControl(progress, cancelled, yield_point)
+    report = scan_folder(folder, val_folder, control)
+    report.raise_if_refused()
+    train, val = split(report, settings.val_fraction, settings.seed)
+    skipped = list(report.skipped)
+    try:
+        model = copy.deepcopy(base_model).to(device).eval()
+        if settings.mode == "all":
+            with seeded(settings.seed, device):
+                swap_head(model, len(report.classes))
+                stats, val_logits, failed = train_end_to_end(model, train, val, settings, device, control)
+            skipped += [SkippedFile(p, why) for p, why in failed.items()]
+            val = [e for e in val if e.path not in failed]
+            computed = len(train) + len(val)
+        else:
+            stats, val_logits, val, computed = _train_on_cache(
+                model, report.classes, train, val, settings, base_sha256, device, control, cache, skipped
+            )
+    except torch.OutOfMemoryError:
+        raise FinetuneError(
+            f"{device.type.upper()} ran out of memory: try a smaller batch size, mode 'head', or the CPU"
+        ) from None
+    control.check()
+    state_dict = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    accuracy, per_class, confusion, mistakes = summarize(report.classes, val, val_logits)
+    seconds = time.perf_counter() - t0
+    control.emit(Progress("done", 1, 1, 0.0, val_accuracy=accuracy))
+    return FinetuneResult(
+        classes=list(report.classes),
+        epochs=stats,
+        val_accuracy=accuracy,
+        per_class_accuracy=per_class,
+        confusion_matrix=confusion,
+        mistakes=mistakes,
+        skipped=skipped,
+        seconds=seconds,
+        state_dict=state_dict,
+        settings=settings,
+        train_count=len(train),
+        val_count=len(val),
+        layout=report.layout,
+        computed=computed,
+        warnings=list(report.warnings),
+    )
+
+
+def _train_on_cache(model, classes, train, val, settings, base_sha256, device, control, cache, skipped):
+    """Head / classifier modes. Updates ``model`` in place (new fc8, trained layers)."""
+    layer = LAYER_FOR_MODE[settings.mode]
+    entries = train + val
+    # Flipped copies only help training; validation always sees the plain view.
+    views = {"plain": len(entries), "flip": len(train)} if settings.flip_view else {"plain": len(entries)}
+    ex = extract_features(model, entries, layer, views, base_sha256, device, control, cache)
+    skipped += [SkippedFile(entries[i].path, why) for i, why in sorted(ex.failed.items())]
+    keep_train = [i for i in range(len(train)) if i not in ex.failed]
+    keep_val = [i for i in range(len(train), len(entries)) if i not in ex.failed]
+    _check_still_trainable(classes, [entries[i] for i in keep_train], [entries[i] for i in keep_val])
+
+    x_train = [ex.features["plain"][keep_train]]  # (N, D)
+    y = np.array([entries[i].label for i in keep_train], dtype=np.int64)
+    if settings.flip_view:
+        x_train.append(ex.features["flip"][keep_train])
+    x_train = torch.from_numpy(np.concatenate(x_train)).to(device)  # (N * views, D)
+    y_train = torch.from_numpy(np.tile(y, len(views))).to(device)
+    x_val = torch.from_numpy(ex.features["plain"][keep_val]).to(device)
+    y_val = torch.tensor([entries[i].label for i in keep_val], dtype=torch.long, device=device)
+
+    with seeded(settings.seed, device):
+        if settings.mode == "head":
+            # fc7 scales differ wildly between weights (ImageNet: ~1, random init: ~0.005);
+            # the head trains on centred, unit-RMS features and the affine map is folded
+            # into its weights afterwards, so the saved model takes raw fc7 unchanged.
+            shift, scale = standardizer(x_train)
+            net = head = new_head(model, len(classes))
+            x_train, x_val = (x_train - shift) / scale, (x_val - shift) / scale
+        else:
+            net = classifier_net(model, len(classes))
+            head = net[6]
+        stats, val_logits = train_on_features(net, head, x_train, y_train, x_val, y_val, settings, control)
+    if settings.mode == "head":
+        model.classifier[6] = fold_standardizer(net, shift, scale)
+    else:
+        model.classifier = net
+    return stats, val_logits, [entries[i] for i in keep_val], ex.computed
+
+
+def _check_still_trainable(classes: list[str], train: list[ImageEntry], val: list[ImageEntry]) -> None:
+    # An image that passed the scan can still fail to decode; refuse if a class lost its last one.
+    for where, entries in (("training", train), ("validation", val)):
+        present = {e.label for e in entries}
+        for label, name in enumerate(classes):
+            if label not in present:
+                raise FinetuneError(f"class {name!r} has no readable {where} image left after decoding")
