@@ -1,0 +1,229 @@
+"""What a person installing the app gets: a wheel with both commands and every
+resource, a desktop entry that installs and uninstalls cleanly, and the
+bundle's entry point that dispatches to the window or the command line."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from alexnet_gui.resources_paths import APP_ID, ICON_SIZES
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGING = ROOT / "packaging"
+FC_PARAMS_TOTAL = 61_100_840
+
+
+def _resource_files() -> list[str]:
+    """Every file under resources/ that must ship, relative to it."""
+    return sorted(
+        p.relative_to(ROOT / "resources").as_posix()
+        for p in (ROOT / "resources").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env.update(extra)
+    return env
+
+
+# ---------------------------------------------------------------- desktop entry
+
+
+def _run_script(name: str, data: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(PACKAGING / name), *args], capture_output=True, text=True, timeout=60,
+                          env=_clean_env(XDG_DATA_HOME=str(data), HOME=str(data.parent / "home")))
+
+
+def _installed(data: Path) -> list[Path]:
+    return [
+        data / "applications" / f"{APP_ID}.desktop",
+        data / "metainfo" / f"{APP_ID}.metainfo.xml",
+        data / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg",
+        *(data / "icons" / "hicolor" / f"{n}x{n}" / "apps" / f"{APP_ID}.png" for n in ICON_SIZES),
+    ]
+
+
+def test_install_then_uninstall_desktop_entry_leaves_nothing(tmp_path):
+    data = tmp_path / "share"
+    done = _run_script("install-desktop.sh", data)
+    assert done.returncode == 0, done.stderr
+    for path in _installed(data):
+        assert path.is_file(), path
+    assert (data / "applications" / f"{APP_ID}.desktop").read_text() == \
+        (ROOT / "resources" / f"{APP_ID}.desktop").read_text()
+    assert (data / "icons/hicolor/48x48/apps" / f"{APP_ID}.png").read_bytes() == \
+        (ROOT / "resources/icons/alexnet-gui-48.png").read_bytes()
+
+    done = _run_script("uninstall-desktop.sh", data)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.relative_to(data).as_posix() for p in data.rglob("*")) == []
+
+
+def test_uninstall_keeps_other_applications_files(tmp_path):
+    data = tmp_path / "share"
+    others = [data / "applications" / "other.desktop", data / "icons/hicolor/48x48/apps/other.png"]
+    for path in others:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("someone else's")
+    assert _run_script("install-desktop.sh", data).returncode == 0
+    assert _run_script("uninstall-desktop.sh", data).returncode == 0
+    assert all(p.read_text() == "someone else's" for p in others)
+    assert not any(p.exists() for p in _installed(data))
+    assert not list(data.rglob(f"{APP_ID}*"))
+
+
+def test_install_for_a_bundle_points_exec_at_its_binary(tmp_path):
+    binary = tmp_path / "my apps" / "alexnet-gui"  # a space, as in real install folders
+    binary.parent.mkdir()
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    data = tmp_path / "share"
+    done = _run_script("install-desktop.sh", data, "--exec", str(binary))
+    assert done.returncode == 0, done.stderr
+    lines = (data / "applications" / f"{APP_ID}.desktop").read_text().splitlines()
+    assert f'Exec="{binary}" %F' in lines
+    assert f"TryExec={binary}" in lines
+
+
+def test_install_refuses_a_binary_path_it_cannot_quote(tmp_path):
+    binary = tmp_path / "cost$5" / "alexnet-gui"
+    binary.parent.mkdir()
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    done = _run_script("install-desktop.sh", tmp_path / "share", "--exec", str(binary))
+    assert done.returncode == 1
+    assert "cost$5" in done.stderr
+    assert not (tmp_path / "share" / "applications" / f"{APP_ID}.desktop").exists()
+
+
+# ---------------------------------------------------------------- PyInstaller bundle
+
+
+def _spec_excludes() -> list[str]:
+    tree = ast.parse((PACKAGING / "alexnet-gui.spec").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "excludes":
+            return ast.literal_eval(node.value)
+    raise AssertionError("alexnet-gui.spec has no excludes list")
+
+
+def test_spec_excludes_nothing_the_app_imports():
+    excludes = _spec_excludes()
+    assert "PySide6.QtWebEngineCore" in excludes
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "alexnet_gui").rglob("*.py"))
+    for name in excludes:
+        parent, _, leaf = name.rpartition(".")
+        patterns = [rf"^\s*(import|from)\s+{re.escape(name)}\b"]
+        if parent:
+            patterns.append(rf"^\s*from\s+{re.escape(parent)}\s+import\s+[^#\n]*\b{re.escape(leaf)}\b")
+        for pattern in patterns:
+            hit = re.search(pattern, source, flags=re.MULTILINE)
+            assert hit is None, f"the bundle leaves out {name}, but the app imports it: {hit.group(0).strip()}"
+
+
+def _frozen_entry():
+    spec = importlib.util.spec_from_file_location("frozen_entry", PACKAGING / "frozen_entry.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_frozen_entry_hidden_cli_flag_runs_the_command_line_tool(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["alexnet-gui", "--cli", "summary", "--json"])
+    assert _frozen_entry().main() == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["params"] == FC_PARAMS_TOTAL
+
+
+def test_frozen_entry_without_the_flag_is_the_window_command(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["alexnet-gui", "--help"])
+    with pytest.raises(SystemExit) as exit_info:
+        _frozen_entry().main()
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: alexnet-gui")
+
+
+# ---------------------------------------------------------------- wheel
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """A wheel built from a copy of the source tree (the checkout stays clean)."""
+    if not (ROOT / "README.md").exists():
+        pytest.skip("pyproject.toml names README.md, which does not exist yet")
+    src = tmp_path_factory.mktemp("src")
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, src / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("alexnet_gui", "resources"):
+        shutil.copytree(ROOT / name, src / name, ignore=ignore)
+    out = tmp_path_factory.mktemp("wheel")
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                           "--no-index", "-q", "-w", str(out), str(src)],
+                          capture_output=True, text=True, timeout=300, env=_clean_env())
+    assert done.returncode == 0, done.stdout + done.stderr
+    (path,) = out.glob("alexnet_gui-*.whl")
+    return path
+
+
+def test_wheel_declares_both_commands(wheel):
+    with zipfile.ZipFile(wheel) as zf:
+        (entry_points,) = [n for n in zf.namelist() if n.endswith(".dist-info/entry_points.txt")]
+        text = zf.read(entry_points).decode()
+    sections = dict(re.findall(r"\[(\w+)\]\n((?:[^\[]+\n?)*)", text))
+    assert "alexnet-gui = alexnet_gui.app:main" in sections["gui_scripts"]
+    assert "alexnet-cli = alexnet_gui.cli:main" in sections["console_scripts"]
+
+
+def test_wheel_ships_every_resource_and_the_licence(wheel):
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    missing = [rel for rel in _resource_files() if f"alexnet_gui/resources/{rel}" not in names]
+    assert missing == []
+    assert any(re.search(r"\.dist-info/(licenses/)?LICENSE$", n) for n in names)
+    assert not any(n.startswith(("tests/", "packaging/", "benchmarks/")) for n in names)
+
+
+def test_wheel_installs_and_both_commands_run(wheel, tmp_path):
+    # A fresh venv whose only copy of the app is the wheel; torch, PySide6 etc.
+    # come from the project's environment through a plain path entry (not a
+    # site dir, so its editable-install hook stays inactive).
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    py = venv / "bin" / "python"
+    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    (Path(purelib) / "project_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index",
+                           "-q", str(wheel)], capture_output=True, text=True, timeout=300, env=_clean_env())
+    assert done.returncode == 0, done.stdout + done.stderr
+    env = _clean_env(QT_QPA_PLATFORM="offscreen")
+
+    where = subprocess.run([str(py), "-c", "import alexnet_gui.resources_paths as r; print(r.desktop_file())"],
+                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert Path(where.stdout.strip()).is_relative_to(venv), where.stdout + where.stderr
+
+    cli = subprocess.run([str(venv / "bin" / "alexnet-cli"), "summary", "--json"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=180)
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["totals"]["params"] == FC_PARAMS_TOTAL
+
+    if not (ROOT / "alexnet_gui" / "app.py").exists():
+        pytest.skip("alexnet_gui/app.py does not exist yet")
+    gui = subprocess.run([str(venv / "bin" / "alexnet-gui"), "--help"],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=180)
+    assert gui.returncode == 0, gui.stderr
+    assert gui.stdout.startswith("usage: alexnet-gui")
