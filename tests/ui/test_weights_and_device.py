@@ -1,0 +1,80 @@
+"""Weights download from the banner, device selection and CUDA fallbacks in the window."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from functools import partial
+
+import pytest
+import torch
+
+
+@pytest.fixture
+def weights_server(seeded_weights):
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(seeded_weights.parent))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{seeded_weights.name}"
+    server.shutdown()
+
+
+def test_download_with_wrong_hash_leaves_nothing(make_window, weights_server, tmp_path, qtbot):
+    window = make_window(weights=None)
+    assert window.banner.isVisible()
+    dest = tmp_path / "dl" / "alexnet-owt-7be5be79.pth"
+    with qtbot.waitSignal(window.client.worker.download_failed, timeout=30000) as blocker:
+        window.start_download(weights_server, str(dest))
+    # The seeded file is not torchvision's: the SHA-256 prefix check refuses it.
+    assert "7be5be79" in blocker.args[0]
+    assert "failed" in window.banner.label.text().lower()
+    assert not dest.exists()
+    assert not list(dest.parent.glob("*.part")) if dest.parent.exists() else True
+    assert window.banner.download_button.isEnabled()
+    assert not window.model_info.trained
+
+
+def test_device_selector_without_cuda(make_window, qtbot, monkeypatch):
+    window = make_window()
+    cuda_item = window.device_box.model().item(2)
+    assert cuda_item.isEnabled() == torch.cuda.is_available()
+    if not torch.cuda.is_available():
+        assert "not available" in cuda_item.toolTip()
+        with qtbot.waitSignal(window.client.worker.notice, timeout=30000) as blocker:
+            window.client.device_requested.emit("cuda")
+        assert "CUDA is not available" in blocker.args[0]
+        qtbot.waitUntil(lambda: "CPU" in window.device_label.text(), timeout=30000)
+
+
+def test_cuda_out_of_memory_falls_back_to_cpu(make_window, image_dir, qtbot, monkeypatch):
+    """A CUDA OOM during a forward retries on the CPU and says so."""
+    import alexnet_gui.core.predict as predict
+
+    window = make_window()
+    worker = window.client.worker
+    real_forward = predict.forward
+
+    def flaky_forward(model, batch, device=None):
+        if device is not None and device.type == "cuda":
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real_forward(model, batch, torch.device("cpu"))
+
+    monkeypatch.setattr(predict, "forward", flaky_forward)
+    # Pretend the model sits on a GPU; moving a CPU model "back" to the CPU is a no-op.
+    worker.device = torch.device("cuda", 0)
+    notices = []
+    worker.notice.connect(notices.append)
+    window.open_paths([image_dir(1) / "img000.png"])
+    qtbot.waitUntil(lambda: len(window.classify_view.bars.texts()) == 5, timeout=30000)
+    qtbot.waitUntil(lambda: any("using the CPU" in n for n in notices), timeout=5000)
+    assert worker.device.type == "cpu"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_classify_on_cuda(make_window, image_dir, qtbot):
+    window = make_window()
+    window.client.device_requested.emit("cuda")
+    qtbot.waitUntil(lambda: "CUDA" in window.device_label.text(), timeout=60000)
+    window.open_paths([image_dir(1) / "img000.png"])
+    qtbot.waitUntil(lambda: len(window.classify_view.bars.texts()) == 5, timeout=30000)
