@@ -7,3 +7,20 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """Every test gets its own torch hub dir and cache dir: the user's real
+    ``~/.cache`` and torch hub checkpoints are never read or written."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg_cache"))
+    hub = getattr(sys.modules.get("torch"), "hub", None)
+    if hub is not None:
+        # undo a torch.hub.set_dir() made elsewhere, so TORCH_HOME is what counts;
+        # torch is not imported here, so tests of lazy importing stay meaningful
+        monkeypatch.setattr(hub, "_hub_dir", None)
+    return tmp_path

@@ -21,25 +21,45 @@ IMAGE_EXTENSIONS = frozenset(
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 
+PathLike = str | bytes | os.PathLike
+
+
 class ImageLoadError(ValueError):
-    """An image could not be used. ``str()`` reads "<file name>: <cause>"."""
+    """An image could not be used. ``str()`` reads "<file name>: <cause>".
 
-    def __init__(self, path: str | os.PathLike, reason: str) -> None:
-        self.path = str(path)
+    ``path`` is the path as given (as ``str``); the message shows a printable
+    name, since a file name may hold bytes that are not valid UTF-8."""
+
+    def __init__(self, path: PathLike, reason: str) -> None:
+        self.path = os.fsdecode(path)
         self.reason = reason
-        super().__init__(f"{Path(self.path).name}: {reason}")
+        super().__init__(f"{display_name(self.path)}: {reason}")
 
 
-def is_image_path(path: str | os.PathLike) -> bool:
-    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+def display_name(path: PathLike) -> str:
+    """The file name, printable: undecodable bytes (kept by Python as lone
+    surrogates, which no stream can encode) become U+FFFD."""
+    name = Path(os.fsdecode(path)).name
+    try:
+        return os.fsencode(name).decode("utf-8", "replace")
+    except UnicodeError:
+        return name.encode("utf-8", "replace").decode("utf-8")
 
 
-def find_images(folder: str | os.PathLike) -> list[Path]:
+def _as_path(path: PathLike) -> Path:
+    return Path(os.fsdecode(path))  # bytes paths too: undecodable bytes survive as surrogates
+
+
+def is_image_path(path: PathLike) -> bool:
+    return _as_path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def find_images(folder: PathLike) -> list[Path]:
     """Image files under ``folder``, recursively, sorted, hidden entries skipped.
 
     An unreadable folder raises :class:`ImageLoadError`; unreadable subfolders are skipped.
     """
-    root = Path(folder)
+    root = _as_path(folder)
     if not root.is_dir():
         raise ImageLoadError(root, "is not a folder")
     if not os.access(root, os.R_OK | os.X_OK):
@@ -57,14 +77,14 @@ def expand_paths(paths) -> list[Path]:
     """Files stay as given (in order); folders become the images inside them."""
     out: list[Path] = []
     for p in paths:
-        p = Path(p)
+        p = _as_path(p)
         out.extend(find_images(p) if p.is_dir() else [p])
     return out
 
 
-def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def load_image(path: PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Open ``path`` as an upright RGB image (first frame of animations)."""
-    path = Path(path)
+    path = _as_path(path)
     try:
         if path.is_dir():
             raise ImageLoadError(path, "is a folder, not an image")
@@ -109,24 +129,29 @@ def to_rgb(img: Image.Image) -> Image.Image:
     mode = img.mode
     if mode == "RGB":
         return img.copy()
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        # 16-bit: the type's range is known, so a dark image stays dark
+        return Image.fromarray(_to_uint8(np.asarray(img), 255.0 / 65535.0), "L").convert("RGB")
+    if mode in ("I", "F"):
         return Image.fromarray(_scale_to_uint8(np.asarray(img)), "L").convert("RGB")
     if mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
         mode = "RGBA"
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        rgba = img.convert("RGBA")
+        # premultiplied La has no direct route to RGBA in Pillow; LA does
+        rgba = (img.convert("LA") if mode == "La" else img).convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     return img.convert("RGB")
 
 
 def _scale_to_uint8(arr: np.ndarray) -> np.ndarray:
-    # 16-bit and 32-bit integer images: map the type's range to 0..255.
-    # Float images: 0..1 when they look normalised, else their own range.
+    # 32-bit integer and float images carry no fixed range: 0..1 when they look
+    # normalised, 0..255 or 0..65535 when they fit those, else their own range.
     arr = arr.astype(np.float64)
-    hi = float(arr.max()) if arr.size else 0.0
-    lo = float(arr.min()) if arr.size else 0.0
+    finite = arr[np.isfinite(arr)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    arr = np.nan_to_num(arr, nan=lo, posinf=hi, neginf=lo)  # float files may hold NaN/inf
     if hi <= 1.0 and lo >= 0.0:
         scale = 255.0
     elif hi <= 255.0 and lo >= 0.0:
@@ -136,4 +161,8 @@ def _scale_to_uint8(arr: np.ndarray) -> np.ndarray:
     else:
         arr = arr - lo
         scale = 255.0 / max(hi - lo, 1e-12)
-    return np.clip(np.rint(arr * scale), 0, 255).astype(np.uint8)
+    return _to_uint8(arr, scale)
+
+
+def _to_uint8(arr: np.ndarray, scale: float) -> np.ndarray:
+    return np.clip(np.rint(arr.astype(np.float64) * scale), 0, 255).astype(np.uint8)
