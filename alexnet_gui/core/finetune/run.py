@@ -61,10 +61,11 @@ def run_finetune(
                 swap_head(model, len(report.classes))
                 stats, val_logits, failed = train_end_to_end(model, train, val, settings, device, control)
             skipped += [SkippedFile(p, why) for p, why in failed.items()]
+            train = [e for e in train if e.path not in failed]
             val = [e for e in val if e.path not in failed]
             computed = len(train) + len(val)
         else:
-            stats, val_logits, val, computed = _train_on_cache(
+            stats, val_logits, train, val, computed = _train_on_cache(
                 model, report.classes, train, val, settings, base_sha256, device, control, cache, skipped
             )
     except torch.OutOfMemoryError:
@@ -132,7 +133,7 @@ def _train_on_cache(model, classes, train, val, settings, base_sha256, device, c
         model.classifier[6] = fold_standardizer(net, shift, scale)
     else:
         model.classifier = net
-    return stats, val_logits, [entries[i] for i in keep_val], ex.computed
+    return stats, val_logits, [entries[i] for i in keep_train], [entries[i] for i in keep_val], ex.computed
 
 
 def _check_still_trainable(classes: list[str], train: list[ImageEntry], val: list[ImageEntry]) -> None:

@@ -1,0 +1,167 @@
+"""`alexnet-cli finetune` and `alexnet-cli cache`: fine-tuning from a terminal.
+
+Progress goes to stderr; with ``--json`` stdout carries exactly one JSON
+object. Exit codes: 0 saved, 1 fine-tune refused or failed, 2 usage or weights
+errors, 130 interrupted (nothing is saved then). torch is imported only when a
+command runs, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .cli import EXIT_OK, EXIT_PARTIAL, CliError, add_model_args, eprint, load_model_for_cli, registrar
+
+EXIT_FAILED = EXIT_PARTIAL  # 1: the fine-tune was refused or failed
+
+
+@registrar
+def _add_finetune_parser(sub) -> None:
+    p = sub.add_parser(
+        "finetune",
+        help="teach AlexNet the classes of a folder (one subfolder per class) and save the model",
+        description="Train a new head (or more) on FOLDER/<class>/<images>. A FOLDER holding train/ and "
+        "val/ is used as given; otherwise a stratified, seeded validation split is drawn.",
+    )
+    p.add_argument("folder", metavar="FOLDER", help="one subfolder of images per class")
+    p.add_argument("--out", required=True, metavar="MODEL.pt", help="where to save the fine-tuned model")
+    p.add_argument("--val-folder", metavar="DIR", help="validation images, same class subfolders as FOLDER")
+    p.add_argument("--val-fraction", type=float, metavar="F", help="validation share when drawing a split (default 0.2)")
+    p.add_argument("--mode", choices=("head", "classifier", "all"),
+                   help="head: new fc8 on cached fc7 features (default); classifier: fc6-fc8 on cached "
+                   "pool5 features; all: every layer, with augmentation (slow without CUDA)")
+    p.add_argument("--epochs", type=int, metavar="N", help="passes over the training images (default 10)")
+    p.add_argument("--lr", type=float, metavar="X", help="learning rate of the new head (default 0.001)")
+    p.add_argument("--batch-size", type=int, metavar="B", help="training batch size (default 64)")
+    p.add_argument("--seed", type=int, metavar="S", help="seed for the split, init and shuffling (default 0)")
+    p.add_argument("--flip", action="store_true", help="also train on horizontally flipped copies")
+    add_model_args(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object with the metrics on stdout")
+    p.set_defaults(handler=_cmd_finetune)
+
+
+register = _add_finetune_parser  # the name other front ends may look for
+
+
+def _cmd_finetune(args) -> int:
+    from .core.finetune import FinetuneError, FinetuneSettings, run_finetune, save_finetuned
+    from .core.weights import WeightsError
+
+    settings = FinetuneSettings(flip_view=args.flip)
+    for arg, name in (("mode", "mode"), ("epochs", "epochs"), ("lr", "lr"), ("batch_size", "batch_size"),
+                      ("seed", "seed"), ("val_fraction", "val_fraction")):
+        if getattr(args, arg) is not None:
+            setattr(settings, name, getattr(args, arg))
+    try:
+        settings.validate()
+    except FinetuneError as exc:
+        raise CliError(str(exc)) from None
+    out = Path(args.out).expanduser()
+    if not out.parent.is_dir():
+        raise CliError(f"{out}: the folder {out.parent} does not exist")
+    if out.is_dir():
+        raise CliError(f"{out}: is a folder; --out names the model file to write")
+
+    bundle, device = load_model_for_cli(args, allow_untrained=False)
+    report = _StderrProgress()
+    try:
+        result = run_finetune(args.folder, settings, bundle.model, bundle.sha256, device,
+                              progress=report, val_folder=args.val_folder)
+    except FinetuneError as exc:
+        report.finish()
+        raise CliError(str(exc), code=EXIT_FAILED) from None
+    report.finish()
+    try:
+        save_finetuned(out, result, bundle.sha256)
+    except WeightsError as exc:
+        raise CliError(str(exc), code=EXIT_FAILED) from None
+
+    for warning in result.warnings:
+        eprint(f"warning: {warning}")
+    for s in result.skipped:
+        eprint(f"skipped {s.path}: {s.error}")
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+    else:
+        print(_text_summary(result, out))
+    return EXIT_OK
+
+
+def _text_summary(result, out: Path) -> str:
+    correct = int(result.confusion_matrix.trace())
+    lines = [f"validation accuracy {result.val_accuracy * 100:.1f}% ({correct} of {result.val_count}), "
+             f"{result.train_count} training images, {len(result.classes)} classes, {result.seconds:.1f} s"]
+    width = max(len(c) for c in result.classes)
+    lines += [f"  {c:<{width}}  {a * 100:5.1f}%" for c, a in zip(result.classes, result.per_class_accuracy)]
+    lines.append(f"saved {out}")
+    return "\n".join(lines)
+
+
+class _StderrProgress:
+    """Epoch lines always; the scan/extract counter redrawn in place on a terminal."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.drawn = False
+
+    def __call__(self, event) -> None:
+        if event.phase in ("scan", "extract") or event.batches:
+            if self.tty:
+                eta = f", {event.eta_seconds:.0f} s left" if event.eta_seconds is not None else ""
+                what = {"scan": "checking files", "extract": "computing features", "train": "training"}[event.phase]
+                step = f"batch {event.batch}/{event.batches}" if event.batches else f"{event.step}/{event.total}"
+                sys.stderr.write(f"\r{what} {step}{eta}\033[K")
+                sys.stderr.flush()
+                self.drawn = True
+        elif event.phase == "train" and event.step > 0:
+            self.finish()
+            eprint(f"epoch {event.step}/{event.total}  loss {event.loss:.4f}  acc {event.accuracy * 100:5.1f}%  "
+                   f"val loss {event.val_loss:.4f}  val acc {event.val_accuracy * 100:5.1f}%")
+
+    def finish(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self.drawn = False
+
+
+# ---------------------------------------------------------------- cache
+
+
+@registrar
+def _add_cache_parser(sub) -> None:
+    p = sub.add_parser("cache", help="the fine-tune feature cache: where it is, how big, clear it")
+    csub = p.add_subparsers(dest="action", required=True, metavar="{info,clear}")
+    info = csub.add_parser("info", help="where the cache is and how much it holds")
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    info.set_defaults(handler=_cmd_cache_info)
+    clear = csub.add_parser("clear", help="delete cached features (they are recomputed when needed)")
+    clear.add_argument("--samples", action="store_true", help="delete the sample data sets too")
+    clear.set_defaults(handler=_cmd_cache_clear)
+
+
+def _cmd_cache_info(args) -> int:
+    from .core.finetune.cache import cache_info
+
+    info = cache_info()
+    if args.json:
+        print(json.dumps({"path": info.path, "feature_entries": info.feature_entries,
+                          "feature_bytes": info.feature_bytes, "sample_bytes": info.sample_bytes}))
+    else:
+        print(f"{info.path}: {info.feature_entries} cached feature vectors ({_mb(info.feature_bytes)}), "
+              f"sample data sets {_mb(info.sample_bytes)}")
+    return EXIT_OK
+
+
+def _cmd_cache_clear(args) -> int:
+    from .core.finetune.cache import cache_dir, clear_cache
+
+    freed = clear_cache(samples=args.samples)
+    print(f"freed {_mb(freed)} in {cache_dir()}")
+    return EXIT_OK
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
