@@ -27,10 +27,10 @@ def resolve_device(spec: str = "auto") -> tuple[torch.device, str | None]:
     if spec == "cuda" or spec.startswith("cuda:"):
         index = 0
         if ":" in spec:
-            try:
-                index = int(spec.split(":", 1)[1])
-            except ValueError:
-                raise DeviceError(f"unknown device {spec!r}: use auto, cpu, cuda or cuda:N") from None
+            number = spec.split(":", 1)[1]
+            if not (number.isascii() and number.isdigit()):  # "cuda:", "cuda:x", "cuda:-1"
+                raise DeviceError(f"unknown device {spec!r}: use auto, cpu, cuda or cuda:N")
+            index = int(number)
         if not cuda_available():
             return torch.device("cpu"), "CUDA is not available on this machine; using the CPU"
         count = torch.cuda.device_count()
