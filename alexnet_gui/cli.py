@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -111,19 +112,38 @@ def _cmd_classify(args) -> int:
 
     if args.top < 1:
         raise CliError("--top must be at least 1")
-    paths, errors = [], []
+    if args.batch_size < 1:
+        raise CliError("--batch-size must be at least 1")
+    # Output follows the input order: an unreadable folder's error sits where
+    # the folder was given. ``order`` holds an index into ``paths`` or an error.
+    paths, order = [], []
     for p in args.paths:
         try:
-            paths.extend(expand_paths([p]))
+            found = expand_paths([p])
         except ImageLoadError as exc:
-            errors.append({"path": str(p), "error": str(exc)})
+            order.append({"path": exc.path, "error": str(exc)})
+        else:
+            order.extend(range(len(paths), len(paths) + len(found)))
+            paths.extend(found)
+    errors = [e for e in order if isinstance(e, dict)]
     bundle, device = load_model_for_cli(args)
     failed = bool(errors)
+    shown = 0  # entries of ``order`` printed so far (text mode)
+
+    def show_errors_up_to_next_path() -> None:
+        nonlocal shown
+        while shown < len(order) and isinstance(order[shown], dict):
+            e = order[shown]
+            if not args.json:
+                print(f"{e['path']}: error: {e['error']}", flush=True)
+            shown += 1
 
     def show(batch):
-        nonlocal failed
+        nonlocal failed, shown
         for pred in batch:
             failed |= not pred.ok
+            show_errors_up_to_next_path()
+            shown += 1
             if not args.json:
                 if pred.ok:
                     best = ", ".join(f"{s.label} {s.probability * 100:.1f}%" for s in pred.top)
@@ -131,13 +151,12 @@ def _cmd_classify(args) -> int:
                 else:
                     print(f"{pred.path}: error: {pred.error}", flush=True)
 
-    for e in errors:
-        if not args.json:
-            print(f"{e['path']}: error: {e['error']}")
     results = classify_paths(bundle.model, paths, bundle.class_names, k=args.top,
                              batch_size=args.batch_size, device=device, on_batch=show)
+    show_errors_up_to_next_path()
     if args.json:
-        print(json.dumps(errors + [r.as_dict() for r in results], indent=2, ensure_ascii=False))
+        entries = [e if isinstance(e, dict) else results[e].as_dict() for e in order]
+        print(json.dumps(entries, indent=2, ensure_ascii=False))
     if not paths and not errors:
         eprint("no images found")
         return EXIT_PARTIAL
@@ -244,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _printable_streams()
     _load_extra_commands()
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -255,6 +275,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         eprint("alexnet-cli: interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`alexnet-cli classify ... | head`): stop quietly,
+        # and point stdout at /dev/null so the exit flush does not fail again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return EXIT_PARTIAL
+
+
+def _printable_streams() -> None:
+    # File names may hold bytes that are not UTF-8 (Python keeps them as lone
+    # surrogates, which a strict stream refuses with a traceback). Written as
+    # "\udcff" instead, the text stays readable and, inside a JSON string, is
+    # the JSON escape that decodes back to the same path.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass
 
 
 def _load_extra_commands() -> None:
@@ -270,4 +311,8 @@ def _load_extra_commands() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m alexnet_gui.cli` runs this file as ``__main__``; subcommand
+    # modules register with ``alexnet_gui.cli``, so run that module's main.
+    from alexnet_gui.cli import main as _main
+
+    sys.exit(_main())

@@ -32,7 +32,8 @@ def test_totals_at_224():
     assert t.conv_params == 2_469_696
     assert t.fc_params == 58_631_144
     assert t.trainable_params == 61_100_840
-    assert t.params == sum(p.numel() for p in AlexNet().parameters())
+    with torch.device("meta"):  # counts only: nothing is allocated
+        assert t.params == sum(p.numel() for p in AlexNet().parameters())
     assert round(t.macs / 1e9, 3) == 0.714
     assert round(t.fc_to_conv_ratio, 1) == 23.7
 
@@ -80,7 +81,8 @@ def test_conv_macs_at_224():
 
 
 def test_each_rows_params_equal_the_torch_modules():
-    model = AlexNet()
+    with torch.device("meta"):
+        model = AlexNet()
     modules = dict(model.named_modules())
     for row in layer_table(224, model):
         assert row.params == sum(p.numel() for p in modules[row.name].parameters()), row.name

@@ -11,8 +11,9 @@ from alexnet_gui.core.model import MIN_INPUT_SIZE, AlexNet, InputTooSmallError, 
 
 
 def test_state_dict_keys_and_shapes_match_torchvision():
-    ours = AlexNet().state_dict()
-    theirs = torchvision.models.alexnet().state_dict()
+    with torch.device("meta"):  # shapes only: nothing is allocated
+        ours = AlexNet().state_dict()
+        theirs = torchvision.models.alexnet().state_dict()
     assert list(ours) == list(theirs)
     assert {k: tuple(v.shape) for k, v in ours.items()} == {k: tuple(v.shape) for k, v in theirs.items()}
 
@@ -88,7 +89,8 @@ def test_63_pixels_is_enough(seeded_model):
 
 
 def test_num_classes_and_dropout_parameters():
-    model = AlexNet(num_classes=10, dropout=0.25)
+    with torch.device("meta"):
+        model = AlexNet(num_classes=10, dropout=0.25)
     assert model.num_classes == 10
     assert model.classifier[6].out_features == 10
     dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout)]
