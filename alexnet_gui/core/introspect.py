@@ -9,26 +9,16 @@ import torch
 from torch import nn
 
 from .model import AlexNet
+from .render import conv1_tiles, kernel_mean_tiles
+from .render import normalise as _normalise  # noqa: F401 - kept for callers of the old name
 
 CONV_LAYERS = ("features.0", "features.3", "features.6", "features.8", "features.10")
-
-
-def _normalise(w: np.ndarray, per_item: bool) -> np.ndarray:
-    # Min-max to [0, 1]; per item (axis 0) or one scale for the whole array.
-    if per_item:
-        axes = tuple(range(1, w.ndim))
-        lo = w.min(axis=axes, keepdims=True)
-        hi = w.max(axis=axes, keepdims=True)
-    else:
-        lo, hi = w.min(), w.max()
-    return (w - lo) / np.maximum(hi - lo, 1e-12)
 
 
 def conv1_filters(model: AlexNet, per_filter: bool = True) -> np.ndarray:
     """(64, 11, 11, 3) float32 in [0, 1]: conv1's kernels as RGB tiles."""
     w = model.features[0].weight.detach().float().cpu().numpy()  # (64, 3, 11, 11)
-    w = w.transpose(0, 2, 3, 1)  # (64, 11, 11, 3)
-    return _normalise(w, per_filter).astype(np.float32)
+    return conv1_tiles(w, per_filter)
 
 
 def filter_ranges(model: AlexNet, layer: str = "features.0") -> list[tuple[float, float]]:
@@ -49,7 +39,7 @@ def kernel_tiles(model: AlexNet, layer: str, per_filter: bool = True) -> np.ndar
     its input channels, as grayscale. For conv1 the RGB tiles of :func:`conv1_filters`
     are more telling."""
     w = conv_layer(model, layer).weight.detach().float().cpu().numpy()  # (C_out, C_in, k, k)
-    return _normalise(w.mean(axis=1), per_filter).astype(np.float32)
+    return kernel_mean_tiles(w, per_filter)
 
 
 @dataclass(frozen=True)
