@@ -78,11 +78,19 @@ def test_drop_folder_and_non_image_inline_error(make_window, image_dir, tmp_path
     qtbot.waitUntil(lambda: len(window.classify_view.bars.texts()) == 5, timeout=30000)
 
 
-def test_paste_image_data_and_paths(make_window, image_dir, qtbot):
+@pytest.fixture
+def clipboard():
+    cb = QGuiApplication.clipboard()
+    yield cb
+    # Data left on the offscreen clipboard crashes Qt's teardown at interpreter exit.
+    cb.clear()
+
+
+def test_paste_image_data_and_paths(make_window, image_dir, qtbot, clipboard):
     window = make_window()
     img = QImage(120, 90, QImage.Format.Format_RGB32)
     img.fill(Qt.GlobalColor.darkCyan)
-    QGuiApplication.clipboard().setImage(img)
+    clipboard.setImage(img)
     assert window.paste() == 1
     qtbot.waitUntil(lambda: entries_done(window, 1), timeout=30000)
     assert window.classify_view.images.entries()[0].status == "done"
@@ -90,7 +98,7 @@ def test_paste_image_data_and_paths(make_window, image_dir, qtbot):
     folder = image_dir(2)
     mime = QMimeData()
     mime.setText(f"{folder / 'img000.png'}\n{folder / 'img001.png'}")
-    QGuiApplication.clipboard().setMimeData(mime)
+    clipboard.setMimeData(mime)
     assert window.paste() == 2
     qtbot.waitUntil(lambda: entries_done(window, 3), timeout=30000)
 
@@ -104,7 +112,8 @@ def test_bad_weights_keep_current_model(make_window, tmp_path, image_dir, qtbot,
         window.load_weights(str(bad))
     assert "broken.pth" in blocker.args[0]
     assert window.model_info is before
-    assert no_modal_dialogs and "broken.pth" in no_modal_dialogs[0]
+    qtbot.waitUntil(lambda: bool(no_modal_dialogs), timeout=5000)
+    assert "broken.pth" in no_modal_dialogs[0]
     drop(window, [image_dir(1) / "img000.png"])
     qtbot.waitUntil(lambda: len(window.classify_view.bars.texts()) == 5, timeout=30000)
 
