@@ -80,7 +80,7 @@ class DownloadCancelled(WeightsError):
 @dataclass
 class LoadedWeights:
     state_dict: dict[str, torch.Tensor]
-    class_names: list[str] | None  # None: plain state dict (ImageNet names apply when kind == "imagenet")
+    class_names: list[str] | None  # None: plain state dict (1000 classes get the ImageNet names)
     meta: dict
     kind: str  # "imagenet" | "finetuned" | "state_dict"
     path: str
@@ -161,8 +161,9 @@ def load_weights(path: str | Path) -> LoadedWeights:
         kind = "finetuned"
     else:
         state_dict, class_names, meta = _unwrap_state_dict(obj, name), None, {}
-        is_imagenet = sha256.startswith(IMAGENET_SHA256_PREFIX) or state_dict[HEAD_KEY].shape[0] == 1000
-        kind = "imagenet" if is_imagenet else "state_dict"
+        # Only torchvision's own file is called ImageNet weights; another 1000-class
+        # state dict still gets the ImageNet class names (see bundle.class_names_for).
+        kind = "imagenet" if sha256.startswith(IMAGENET_SHA256_PREFIX) else "state_dict"
     return LoadedWeights(state_dict, class_names, meta, kind, str(path), sha256)
 
 

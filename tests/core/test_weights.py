@@ -137,9 +137,10 @@ def test_file_sha256(tmp_path):
 # ---------------------------------------------------------------- loading good files
 
 
-def test_plain_state_dict_loads_as_imagenet_weights(seeded_file, seeded_model):
+def test_plain_state_dict_loads_as_a_weights_file(seeded_file, seeded_model):
+    # 1000 classes but not torchvision's file (hash differs): not called ImageNet weights.
     loaded = load_weights(seeded_file)
-    assert loaded.kind == "imagenet"
+    assert loaded.kind == "state_dict"
     assert loaded.class_names is None and loaded.meta == {}
     assert loaded.num_classes == 1000
     assert loaded.sha256 == file_sha256(seeded_file)
