@@ -24,3 +24,12 @@ def isolated_home(tmp_path, monkeypatch):
         # torch is not imported here, so tests of lazy importing stay meaningful
         monkeypatch.setattr(hub, "_hub_dir", None)
     return tmp_path
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # Data left on Qt's offscreen clipboard crashes its teardown at interpreter exit.
+    if "PySide6.QtGui" in sys.modules:
+        from PySide6.QtGui import QGuiApplication
+
+        if QGuiApplication.instance() is not None:
+            QGuiApplication.clipboard().clear()
