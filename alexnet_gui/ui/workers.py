@@ -53,6 +53,7 @@ class ModelWorker(QObject):
         self._jobs: dict[int, tuple[Iterator[object], threading.Event]] = {}
         self._order: list[int] = []
         self._stepping = False
+        self._running: set[int] = set()  # jobs inside a step (steps can nest via yield_point)
         self._download_cancel = threading.Event()
 
     # ------------------------------------------------------------ model
@@ -167,7 +168,7 @@ class ModelWorker(QObject):
 
     # ------------------------------------------------------------ classify
 
-    @Slot(int, list)
+    @Slot(int, object)
     def classify(self, job_id: int, paths: list) -> None:
         """Classify ``paths`` as a job, in batches; one image is a one-step job."""
         self.start_job(job_id, lambda w, cancelled: self._classify_steps(job_id, paths, cancelled))
@@ -215,7 +216,7 @@ class ModelWorker(QObject):
                 self.model_loaded.emit(self.model_info())
         return predictions_for(batch, logits, bundle.class_names, 5, time.perf_counter() - t0)
 
-    @Slot(int, str)
+    @Slot(int, object)
     def compute_features(self, request_id: int, path: str) -> None:
         from ..core.images import ImageLoadError, load_image
         from ..core.introspect import feature_maps
@@ -259,19 +260,26 @@ class ModelWorker(QObject):
                 flag.set()
 
     def _schedule(self) -> None:
-        if not self._stepping and self._order:
+        if not self._stepping and self._runnable():
             self._stepping = True
             QTimer.singleShot(0, self._step)
 
+    def _runnable(self) -> list[int]:
+        return [j for j in self._order if j not in self._running]
+
     @Slot()
     def _step(self) -> None:
-        # One step of the oldest job, then back to the event queue.
+        # One step of the oldest job that is not mid-step, then back to the event
+        # queue. A step may itself process events (a fine-tune's yield point does),
+        # so _step can be re-entered: the job already running is skipped then.
         self._stepping = False
-        if not self._order:
+        runnable = self._runnable()
+        if not runnable:
             return
-        job_id = self._order[0]
+        job_id = runnable[0]
         steps, flag = self._jobs[job_id]
         finished, failed = False, None
+        self._running.add(job_id)
         try:
             if flag.is_set():
                 raise StopIteration
@@ -281,18 +289,28 @@ class ModelWorker(QObject):
         except Exception as exc:  # noqa: BLE001 - a job's error is reported, the worker lives on
             traceback.print_exc()
             failed = str(exc) or type(exc).__name__
+        finally:
+            self._running.discard(job_id)
+        self._order.remove(job_id)
         if finished or failed is not None:
-            self._order.remove(job_id)
             del self._jobs[job_id]
             if failed is not None:
                 self.job_failed.emit(job_id, failed)
             else:
                 self.job_finished.emit(job_id, flag.is_set())
         else:
-            # Round-robin so a fine-tune and a folder both progress.
-            self._order.remove(job_id)
-            self._order.append(job_id)
+            self._order.append(job_id)  # round-robin so a fine-tune and a folder both progress
         self._schedule()
+
+    def yield_point(self) -> None:
+        """Let queued requests (classify, cancel) run in the middle of a long step.
+
+        Jobs whose core loop is callback-driven call this between batches."""
+        from PySide6.QtCore import QCoreApplication
+
+        self._stepping = False
+        self._schedule()
+        QCoreApplication.processEvents()
 
     def busy(self) -> bool:
         return bool(self._jobs)
@@ -335,8 +353,10 @@ class WorkerClient(QObject):
 
     load_requested = Signal(str, str)
     weights_file_requested = Signal(str)
-    classify_requested = Signal(int, list)
-    features_requested = Signal(int, str)
+    # Paths travel as Python objects: a queued `list`/`str` argument becomes a QString,
+    # which drops the lone surrogates that stand for a file name's non-UTF-8 bytes.
+    classify_requested = Signal(int, object)  # job id, list[str]
+    features_requested = Signal(int, object)  # request id, str
     device_requested = Signal(str)
     compare_requested = Signal(bool)
     restore_base_requested = Signal()
