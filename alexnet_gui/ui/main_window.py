@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 
 from .classify_view import ClassifyView
 from .drop_overlay import DropOverlayWidget, paths_from_mime
+from .filters_view import add_views as add_inside_views
 from .help_dialogs import show_about, show_shortcuts
 from .model_view import ModelView
 from .weights_banner import WeightsBannerWidget
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
         self.model_view = ModelView()
         self.add_view(self.classify_view, "&Classify", "Drop images and see AlexNet's top-5")
         self.add_view(self.model_view, "&Model", "Every layer's output shape, parameters and multiply-adds")
+        self.filters_view, self.feature_maps_view = add_inside_views(self)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
