@@ -63,6 +63,10 @@ class RunControl:
         """Between batches: let the caller work, then honour a cancel."""
         if self._yield_point is not None:
             self._yield_point()
+        self.check_cancel()
+
+    def check_cancel(self) -> None:
+        """Inside a batch (between layers): honour a cancel, nothing else."""
         if self._cancelled is not None and self._cancelled():
             raise FinetuneCancelled("fine-tune cancelled")
 

@@ -104,11 +104,11 @@ def test_ctrl_c_exits_130_and_leaves_no_file(shapes, seeded_weights, tmp_path, c
     calls = {"n": 0}
     real = extract_module.backbone_features
 
-    def interrupted(model, x, layer):
+    def interrupted(model, x, layer, *args):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
-        return real(model, x, layer)
+        return real(model, x, layer, *args)
 
     monkeypatch.setattr(extract_module, "backbone_features", interrupted)
     code, out, err = run_cli(capsys, "finetune", shapes, "--weights", seeded_weights, "--out", tmp_path / "m.pt")

@@ -40,9 +40,9 @@ def count_forwards(monkeypatch):
     seen = {"images": 0}
     real = extract_module.backbone_features
 
-    def counting(model, x, layer):
+    def counting(model, x, layer, *args):
         seen["images"] += x.shape[0]
-        return real(model, x, layer)
+        return real(model, x, layer, *args)
 
     monkeypatch.setattr(extract_module, "backbone_features", counting)
     return seen
@@ -203,7 +203,22 @@ def test_bad_settings_are_refused(shapes, seeded_model):
         run_finetune(shapes, FinetuneSettings(mode="everything"), seeded_model, BASE_SHA)
 
 
-def test_cancel_during_extraction(shapes, seeded_model, count_forwards, private_cache):
+def test_cancel_inside_a_batch_stops_between_layers(shapes, seeded_model, count_forwards, private_cache):
+    layers_after = {"n": 0}
+
+    def cancelled():
+        started = count_forwards["images"] > 0  # the first batch is inside the network
+        layers_after["n"] += started
+        return started
+
+    with pytest.raises(FinetuneCancelled):
+        run_finetune(shapes, None, seeded_model, BASE_SHA, cancelled=cancelled)
+    assert layers_after["n"] == 1  # stopped at the first check inside the batch
+    assert not [p for p in feature_files(private_cache) if p.is_file()]
+
+
+def test_cancel_between_batches_keeps_finished_entries(shapes, seeded_model, count_forwards, private_cache, monkeypatch):
+    monkeypatch.setattr(extract_module, "extract_batch_size", lambda device: 16)
     state = {"cancel": False, "forwards_at_cancel": None, "yields": 0}
 
     def progress(e: Progress):
@@ -216,11 +231,11 @@ def test_cancel_during_extraction(shapes, seeded_model, count_forwards, private_
     with pytest.raises(FinetuneCancelled):
         run_finetune(shapes, None, seeded_model, BASE_SHA, progress=progress,
                      cancelled=lambda: state["cancel"], yield_point=yield_point)
-    assert count_forwards["images"] == state["forwards_at_cancel"]  # no batch after the cancel
+    assert count_forwards["images"] == state["forwards_at_cancel"] == 16  # no batch after the cancel
     assert state["yields"] > 0
     assert_cache_entries_valid(private_cache)
     resumed = run_finetune(shapes, FinetuneSettings(epochs=1), seeded_model, BASE_SHA)
-    assert resumed.computed == 36 - state["forwards_at_cancel"]
+    assert resumed.computed == 36 - 16
 
 
 def test_cancel_during_training(shapes, seeded_model, private_cache):
