@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import os
+from urllib.parse import unquote_to_bytes
+
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QLabel, QWidget
 
 
@@ -10,7 +13,21 @@ def paths_from_mime(mime) -> list[str]:
     """Local file paths from dragged/pasted URLs (non-local URLs are ignored)."""
     if mime is None or not mime.hasUrls():
         return []
-    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+    return [local_path(u) for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+
+def local_path(url: QUrl) -> str:
+    """The file a ``file:`` URL names, also when its name is not UTF-8.
+
+    ``toLocalFile()`` decodes the URL's %-escapes as UTF-8 and turns other bytes
+    (a Latin-1 name: ``caf%E9.png``) into U+FFFD, naming a file that does not
+    exist. The escaped bytes themselves are the name: decoded the way Python
+    decodes file names, they open the file."""
+    path = url.toLocalFile()
+    if "\ufffd" in path and os.name == "posix" and not url.host():
+        raw = unquote_to_bytes(url.path(QUrl.ComponentFormattingOption.FullyEncoded))
+        path = os.fsdecode(raw)
+    return path
 
 
 class DropOverlayWidget(QLabel):
