@@ -52,6 +52,7 @@ class FeatureMapsView(QWidget):
         self.layer_box.setToolTip("Which layer of `features`: its name, type and output shape (channels×height×width)")
         self.layer_box.setAccessibleName("Layer")
         self.layer_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.layer_box.setPlaceholderText("(no image)")
         self.layer_box.activated.connect(self._on_layer_box_activated)
         self.shared_box = QCheckBox("Shared scale")
         self.shared_box.setToolTip("One colour scale for every channel of the layer (compare strengths); "
@@ -67,7 +68,7 @@ class FeatureMapsView(QWidget):
         self.save_button.setToolTip("Write the grid as shown (one pixel per activation, scaled up to tiles of "
                                     "about 40 pixels), without the window around it")
         self.save_button.clicked.connect(self.save_dialog)
-        self.save_button.setEnabled(False)
+        self._enable_controls(False)
         top = QHBoxLayout()
         top.addWidget(QLabel("Layer:"))
         top.addWidget(self.layer_box)
@@ -228,7 +229,11 @@ class FeatureMapsView(QWidget):
         self.message.setText(text)
         self.message.setAccessibleName(text)
         self.stack.setCurrentWidget(self.message)
-        self.save_button.setEnabled(False)
+        self._enable_controls(False)
+
+    def _enable_controls(self, on: bool) -> None:
+        for w in (self.layer_box, self.shared_box, self.sort_box, self.save_button):
+            w.setEnabled(on)
 
     def _set_caption(self, text: str) -> None:
         self.caption.setText(text)
@@ -237,7 +242,7 @@ class FeatureMapsView(QWidget):
     def _show_result(self) -> None:
         self._fill_layer_box()
         self.stack.setCurrentWidget(self.splitter)
-        self.save_button.setEnabled(True)
+        self._enable_controls(True)
         self._redraw()
 
     def _fill_layer_box(self) -> None:
