@@ -1,7 +1,7 @@
 """``run_finetune``: folder in, trained AlexNet and its metrics out.
 
 scan -> refuse or split -> features (cache or network) -> train -> summarise.
-The base model is never touched: the run works on a deep copy. Cooperation
+The base model is never touched: the run works on a private copy. Cooperation
 with the caller goes through three callbacks (see ``control``): progress
 events, a ``cancelled()`` poll and a ``yield_point()`` called between batches,
 where a worker thread can answer other requests before the run goes on. A
@@ -11,7 +11,6 @@ entry behind (finished cache entries stay, so a rerun resumes there).
 
 from __future__ import annotations
 
-import copy
 import os
 import time
 from collections.abc import Callable
@@ -55,7 +54,7 @@ def run_finetune(
     train, val = split(report, settings.val_fraction, settings.seed)
     skipped = list(report.skipped)
     try:
-        model = copy.deepcopy(base_model).to(device).eval()
+        model = private_copy(base_model, device)
         if settings.mode == "all":
             with seeded(settings.seed, device):
                 swap_head(model, len(report.classes))
@@ -95,6 +94,19 @@ def run_finetune(
         computed=computed,
         warnings=list(report.warnings),
     )
+
+
+def private_copy(base_model: AlexNet, device: torch.device) -> AlexNet:
+    """A fresh AlexNet holding a copy of the base's weights on ``device``, in eval mode.
+
+    Built from the state dict rather than deep-copied, so hooks or attributes a
+    caller hung on its model (feature-map hooks in the GUI) do not come along.
+    """
+    with torch.device("meta"):  # no random init of 61M parameters that are overwritten anyway
+        model = AlexNet(num_classes=base_model.num_classes, dropout=base_model.classifier[0].p)
+    model = model.to_empty(device=device)
+    model.load_state_dict(base_model.state_dict())
+    return model.eval()
 
 
 def _train_on_cache(model, classes, train, val, settings, base_sha256, device, control, cache, skipped):
