@@ -34,6 +34,7 @@ class ClassifyView(QWidget):
         self._trained = True
         self._compare = False
         self._pending_preview: set[str] = set()
+        self._mine: set[int] = set()  # every job this view asked for (folder or single image)
 
         self.list = QListView()
         self.list.setModel(self.images)
@@ -51,7 +52,7 @@ class ClassifyView(QWidget):
         self.left.addWidget(self.empty)
         self.left.addWidget(self.list)
         self.images.rowsInserted.connect(lambda *_: self.left.setCurrentWidget(self.list))
-        self.images.modelReset.connect(lambda: self.left.setCurrentWidget(self.empty))
+        self.images.modelReset.connect(self._on_images_reset)
 
         self.preview = QLabel("No image selected")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -119,7 +120,7 @@ class ClassifyView(QWidget):
         if not files:
             return 0
         queued = self.images.add_paths(files)
-        job = self.client.classify(queued)
+        job = self._classify(queued)
         if len(queued) > 1:
             self._jobs[job] = len(queued)
             self._done[job] = 0
@@ -130,6 +131,16 @@ class ClassifyView(QWidget):
             self.batch_running_changed.emit(True)
         self.select(queued[0])
         return len(queued)
+
+    def _classify(self, paths: list[str]) -> int:
+        job = self.client.classify(paths)
+        self._mine.add(job)
+        return job
+
+    def _on_images_reset(self) -> None:
+        self.left.setCurrentWidget(self.empty)
+        self._show_entry("")
+        self.current_image_changed.emit("")
 
     def select(self, path: str) -> None:
         row = self.images.row_of(path)
@@ -178,6 +189,7 @@ class ClassifyView(QWidget):
             self.progress.setValue(done)
 
     def _on_worker_job_finished(self, job_id: int, cancelled: bool) -> None:
+        self._mine.discard(job_id)
         if job_id in self._jobs:
             del self._jobs[job_id]
             if cancelled:
@@ -191,8 +203,9 @@ class ClassifyView(QWidget):
                 self.batch_running_changed.emit(False)
 
     def _on_worker_job_failed(self, job_id: int, message: str) -> None:
-        if job_id in self._jobs:
-            self._on_worker_job_finished(job_id, cancelled=False)
+        if job_id not in self._mine:
+            return  # another view's job
+        self._on_worker_job_finished(job_id, cancelled=False)
         self._status(f"Error: {message}")
 
     def _status(self, text: str) -> None:
@@ -211,7 +224,7 @@ class ClassifyView(QWidget):
         path = self.current_path()
         if path:
             # Predictions depend on the model: ask again for the selected image.
-            self.client.classify([path])
+            self._classify([path])
 
     def _show_entry(self, path: str) -> None:
         e = self.images.entry_for(path) if path else None
@@ -241,7 +254,7 @@ class ClassifyView(QWidget):
         if e.preview is None and e.status == "done" and path not in self._pending_preview:
             # Folder jobs send thumbnails only; the large preview comes with a single request.
             self._pending_preview.add(path)
-            self.client.classify([path])
+            self._classify([path])
 
     def _set_preview(self, pixmap: QPixmap) -> None:
         self._pixmap = pixmap
