@@ -49,9 +49,11 @@ screenshots: $(PY)
 	$(PY) -m pip install --quiet -e .
 	$(PY) packaging/screenshots.py docs
 
+# dist/alexnet-gui/, then the bundle's smoke test (packaging/README.md).
 package: $(PY) deps
 	$(PY) -m pip install --quiet -e '.[package]'
 	$(PY) -m PyInstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/alexnet-gui.spec
+	PYTHON=$(PY) bash packaging/smoke_test.sh dist/alexnet-gui
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache
