@@ -51,15 +51,17 @@ def create_window(argv: Sequence[str] | None = None):
 
 
 def _set_icon(app) -> None:
+    """The window icon from every rendered PNG size (sharp from 16 to 256 px)."""
     try:
         from PySide6.QtGui import QIcon
 
-        from .resources_paths import icon_path
+        from .resources_paths import ICON_SIZES, icon_path
 
-        path = icon_path()
-        if path is not None and path.exists():
-            app.setWindowIcon(QIcon(str(path)))
-    except Exception:  # noqa: BLE001 - an icon is cosmetic
+        icon = QIcon()
+        for size in ICON_SIZES:
+            icon.addFile(str(icon_path(size)))
+        app.setWindowIcon(icon)
+    except Exception:  # noqa: BLE001 - an icon is cosmetic; never block start-up on it
         pass
 
 
