@@ -91,14 +91,19 @@ class HealthReport:
 def scan_folder(
     folder: str | os.PathLike,
     val_folder: str | os.PathLike | None = None,
-    control: RunControl | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> HealthReport:
     """Look at every file under ``folder`` (and ``val_folder``) and report.
 
     Raises FinetuneError only when the folder itself cannot be read; refusals
     (too few classes or images) are returned in ``report.problems``.
+    ``progress`` gets "scan" events; ``cancelled()`` is polled every 64 files.
     """
-    control = control or RunControl()
+    return scan_with(folder, val_folder, RunControl(progress, cancelled))
+
+
+def scan_with(folder: str | os.PathLike, val_folder: str | os.PathLike | None, control: RunControl) -> HealthReport:
     root = _readable_dir(folder)
     train_root, val_root, layout = root, None, "folders"
     if val_folder is not None:

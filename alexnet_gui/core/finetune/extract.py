@@ -101,7 +101,9 @@ def extract_features(
     eta = Eta(n, start_step=done)
     control.emit(Progress("extract", done, n))
     failed: dict[int, str] = {}
+    # Near-equal batches (201 -> 4 x ~50, not 3 x 64 + 9): a small last batch runs slowly.
     size = batch_size or extract_batch_size(device)
+    size = max(1, -(-len(missing) // max(1, -(-len(missing) // size))))
     batches = [missing[s : s + size] for s in range(0, len(missing), size)]
     model.eval()
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finetune-decode")

@@ -11,6 +11,7 @@ entry behind (finished cache entries stay, so a rerun resumes there).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -21,13 +22,21 @@ import torch
 from ..model import AlexNet, swap_head
 from .cache import FeatureCache
 from .control import Progress, RunControl
-from .dataset import ImageEntry, SkippedFile, scan_folder, split
+from .dataset import ImageEntry, SkippedFile, scan_with, split
 from .endtoend import train_end_to_end
 from .errors import FinetuneError
 from .extract import extract_features
 from .results import FinetuneResult, summarize
 from .settings import FinetuneSettings
-from .train import classifier_net, fold_standardizer, new_head, seeded, standardizer, train_on_features
+from .train import (
+    classifier_net,
+    fold_standardizer,
+    new_head,
+    seeded,
+    single_cpu_thread,
+    standardizer,
+    train_on_features,
+)
 
 LAYER_FOR_MODE = {"head": "fc7", "classifier": "pool5"}
 
@@ -49,7 +58,7 @@ def run_finetune(
     settings = (settings or FinetuneSettings()).validate()
     device = torch.device(device)
     control = RunControl(progress, cancelled, yield_point)
-    report = scan_folder(folder, val_folder, control)
+    report = scan_with(folder, val_folder, control)
     report.raise_if_refused()
     train, val = split(report, settings.val_fraction, settings.seed)
     skipped = list(report.skipped)
@@ -130,7 +139,8 @@ def _train_on_cache(model, classes, train, val, settings, base_sha256, device, c
     x_val = torch.from_numpy(ex.features["plain"][keep_val]).to(device)
     y_val = torch.tensor([entries[i].label for i in keep_val], dtype=torch.long, device=device)
 
-    with seeded(settings.seed, device):
+    small = single_cpu_thread(device) if settings.mode == "head" else contextlib.nullcontext()
+    with seeded(settings.seed, device), small:
         if settings.mode == "head":
             # fc7 scales differ wildly between weights (ImageNet: ~1, random init: ~0.005);
             # the head trains on centred, unit-RMS features and the affine map is folded

@@ -48,6 +48,25 @@ def seeded(seed: int, device: torch.device) -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def single_cpu_thread(device: torch.device) -> Iterator[None]:
+    """Run tiny ops on one CPU thread, then restore the thread count.
+
+    Training the head is hundreds of (64, 4096) x (4096, C) products; splitting
+    each over two threads costs more in OpenMP barriers than it gains, and when
+    the other core is busy (the GUI, another program) every barrier waits for a
+    time slice: 10x slower measured on a loaded 2-core machine.
+    """
+    before = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if device.type == "cpu":
+            torch.set_num_threads(before)
+
+
 def new_head(model: AlexNet, num_classes: int) -> nn.Linear:
     """A fresh fc8 ``Linear(4096, num_classes)`` on the model's device (torch's default init)."""
     old = model.classifier[6]

@@ -150,7 +150,6 @@ def test_split_is_stratified_seeded_and_keeps_one_of_each(tmp_path):
 
 def test_scan_can_be_cancelled(shapes):
     from alexnet_gui.core.finetune import FinetuneCancelled
-    from alexnet_gui.core.finetune.control import RunControl
 
     with pytest.raises(FinetuneCancelled):
-        scan_folder(shapes, control=RunControl(cancelled=lambda: True))
+        scan_folder(shapes, cancelled=lambda: True)

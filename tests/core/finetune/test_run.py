@@ -218,11 +218,11 @@ def test_cancel_inside_a_batch_stops_between_layers(shapes, seeded_model, count_
 
 
 def test_cancel_between_batches_keeps_finished_entries(shapes, seeded_model, count_forwards, private_cache, monkeypatch):
-    monkeypatch.setattr(extract_module, "extract_batch_size", lambda device: 16)
+    monkeypatch.setattr(extract_module, "extract_batch_size", lambda device: 18)  # two batches of 18
     state = {"cancel": False, "forwards_at_cancel": None, "yields": 0}
 
     def progress(e: Progress):
-        if e.phase == "extract" and e.step >= 16 and not state["cancel"]:
+        if e.phase == "extract" and e.step >= 18 and not state["cancel"]:
             state["cancel"], state["forwards_at_cancel"] = True, count_forwards["images"]
 
     def yield_point():
@@ -231,11 +231,11 @@ def test_cancel_between_batches_keeps_finished_entries(shapes, seeded_model, cou
     with pytest.raises(FinetuneCancelled):
         run_finetune(shapes, None, seeded_model, BASE_SHA, progress=progress,
                      cancelled=lambda: state["cancel"], yield_point=yield_point)
-    assert count_forwards["images"] == state["forwards_at_cancel"] == 16  # no batch after the cancel
+    assert count_forwards["images"] == state["forwards_at_cancel"] == 18  # no batch after the cancel
     assert state["yields"] > 0
     assert_cache_entries_valid(private_cache)
     resumed = run_finetune(shapes, FinetuneSettings(epochs=1), seeded_model, BASE_SHA)
-    assert resumed.computed == 36 - 16
+    assert resumed.computed == 36 - 18
 
 
 def test_cancel_during_training(shapes, seeded_model, private_cache):
