@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 from .classify_view import ClassifyView
 from .drop_overlay import DropOverlayWidget, paths_from_mime
 from .filters_view import add_views as add_inside_views
+from .finetune_view import FinetuneView
 from .help_dialogs import show_about, show_shortcuts
 from .model_view import ModelView
 from .weights_banner import WeightsBannerWidget
@@ -46,6 +47,7 @@ class MainWindow(QMainWindow):
         self.add_view(self.classify_view, "&Classify", "Drop images and see AlexNet's top-5")
         self.add_view(self.model_view, "&Model", "Every layer's output shape, parameters and multiply-adds")
         self.filters_view, self.feature_maps_view = add_inside_views(self)
+        self.finetune_view = FinetuneView(self.client, self.classify_view)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -56,6 +58,7 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self._build_menus()
+        self._add_finetune_view()
         self._connect_worker()
         self._restore_settings()
 
@@ -134,6 +137,20 @@ class MainWindow(QMainWindow):
         h = self.menuBar().addMenu("&Help")
         h.addAction(self._action("shortcuts", "&Keyboard shortcuts", lambda: show_shortcuts(self), "F1"))
         h.addAction(self._action("about", "&About AlexNet GUI", lambda: show_about(self)))
+
+    def _add_finetune_view(self) -> None:
+        """Last tab, with its File menu actions placed before Quit."""
+        view = self.finetune_view
+        self.add_view(view, "Fine-self.add_view(view, "&Fine-tune",tune", "Teach AlexNet new classes from a folder of your images")
+        save = self._action("save_finetuned", "&Save fine-tuned model…", view.save_dialog, "Ctrl+S",
+                            "Save the last fine-tuned model as one self-contained file")
+        clear = self._action("clear_feature_cache", "Clear feature &cache", view.clear_feature_cache, None,
+                             "Delete cached fine-tune features (they are recomputed when needed)")
+        for act in (save, clear):
+            self.file_menu.insertAction(self._file_tail, act)
+        save.setEnabled(False)
+        view.result_changed.connect(save.setEnabled)
+        self._sync_tab_actions()
 
     def _sync_tab_actions(self) -> None:
         for i in range(5):

@@ -1,0 +1,119 @@
+"""Thumbnails of images with their true and predicted labels (mistakes, a confusion cell).
+
+Thumbnails are decoded off the GUI thread: a private QThreadPool reads each
+file with QImageReader at the thumbnail size (JPEGs decode at reduced scale),
+and the finished QImage reaches the GUI thread through a queued signal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import QIcon, QImage, QImageReader, QPixmap
+from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QWidget
+
+THUMB = 96
+PATH_ROLE = Qt.ItemDataRole.UserRole
+
+
+@dataclass(frozen=True)
+class GalleryItem:
+    path: str
+    true_label: str
+    predicted_label: str
+    confidence: float | None = None  # of the predicted class, when known
+
+    def caption(self) -> str:
+        if self.true_label == self.predicted_label:
+            return f"{self.true_label} ✓"
+        conf = f" ({self.confidence * 100:.0f}\u00a0%)" if self.confidence is not None else ""
+        return f"true: {self.true_label}\npredicted: {self.predicted_label}{conf}"
+
+    def text(self) -> str:
+        """What a screen reader says: file, true and predicted label."""
+        conf = f" ({self.confidence * 100:.0f} %)" if self.confidence is not None else ""
+        return f"{Path(self.path).name}: true {self.true_label}, predicted {self.predicted_label}{conf}"
+
+
+class _ThumbnailLoader(QObject):
+    loaded = Signal(str, QImage)  # path, thumbnail (null when unreadable)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)  # one core: the other belongs to the model
+
+    def request(self, path: str) -> None:
+        self.pool.start(lambda: self.loaded.emit(path, read_thumbnail(path, THUMB)))
+
+
+def read_thumbnail(path: str, side: int) -> QImage:
+    """The image scaled to fit ``side`` (EXIF orientation applied); null QImage when unreadable."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid() and (size.width() > side or size.height() > side):
+        reader.setScaledSize(size.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio))
+    img = reader.read()
+    if not img.isNull() and (img.width() > side or img.height() > side):
+        img = img.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    return img
+
+
+class GalleryWidget(QListWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setIconSize(QSize(THUMB, THUMB))
+        self.setGridSize(QSize(THUMB + 56, THUMB + 50))
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setWordWrap(True)
+        self.setUniformItemSizes(True)
+        self.setToolTip("Validation images with their true and predicted class; double-click opens one in Classify")
+        self._cache: dict[str, QPixmap] = {}
+        self._loader = _ThumbnailLoader(self)
+        self._loader.loaded.connect(self._on_loader_loaded)
+        self._items: list[GalleryItem] = []
+        self.setAccessibleName("Images: none")
+
+    def set_items(self, items: list[GalleryItem], title: str = "Images") -> None:
+        self.clear()
+        self._items = list(items)
+        placeholder = QPixmap(THUMB, THUMB)
+        placeholder.fill(self.palette().color(self.palette().ColorRole.Window))
+        for it in items:
+            item = QListWidgetItem(it.caption())
+            item.setData(PATH_ROLE, it.path)
+            item.setToolTip(f"{it.path}\n{it.text()}")
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, it.text())
+            pixmap = self._cache.get(it.path)
+            item.setIcon(QIcon(pixmap if pixmap is not None else placeholder))
+            self.addItem(item)
+            if pixmap is None:
+                self._loader.request(it.path)
+        self.setAccessibleName(f"{title}: {len(items)} image{'s' if len(items) != 1 else ''}")
+
+    def items(self) -> list[GalleryItem]:
+        return list(self._items)
+
+    def texts(self) -> list[str]:
+        return [it.text() for it in self._items]
+
+    def thumbnails_loaded(self) -> int:
+        """How many shown items have their thumbnail (tests wait on it)."""
+        return sum(1 for it in self._items if it.path in self._cache)
+
+    def _on_loader_loaded(self, path: str, image: QImage) -> None:
+        if image.isNull():
+            pixmap = QPixmap(THUMB, THUMB)
+            pixmap.fill(self.palette().color(self.palette().ColorRole.Mid))
+        else:
+            pixmap = QPixmap.fromImage(image)
+        self._cache[path] = pixmap
+        for row in range(self.count()):
+            item = self.item(row)
+            if item.data(PATH_ROLE) == path:
+                item.setIcon(QIcon(pixmap))
