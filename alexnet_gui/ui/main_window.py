@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
     def _add_finetune_view(self) -> None:
         """Last tab, with its File menu actions placed before Quit."""
         view = self.finetune_view
-        self.add_view(view, "Fine-self.add_view(view, "&Fine-tune",tune", "Teach AlexNet new classes from a folder of your images")
+        self.add_view(view, "Fine-&tune", "Teach AlexNet new classes from a folder of your images")
         save = self._action("save_finetuned", "&Save fine-tuned model…", view.save_dialog, "Ctrl+S",
                             "Save the last fine-tuned model as one self-contained file")
         clear = self._action("clear_feature_cache", "Clear feature &cache", view.clear_feature_cache, None,
