@@ -14,7 +14,7 @@ from .control import Progress
 from .dataset import HealthReport, ImageEntry, SkippedFile, scan_folder, split
 from .errors import FinetuneCancelled, FinetuneError
 from .extract import backbone_features
-from .results import FinetuneResult, Mistake, save_finetuned
+from .results import FinetuneResult, Mistake, ValPrediction, save_finetuned
 from .run import run_finetune
 from .samples import SAMPLE_DATASETS, sample_dataset
 from .settings import MODES, FinetuneSettings
@@ -35,6 +35,7 @@ __all__ = [
     "Mistake",
     "Progress",
     "SkippedFile",
+    "ValPrediction",
     "backbone_features",
     "cache_dir",
     "cache_info",

@@ -19,11 +19,20 @@ from .train import EpochStats
 
 
 @dataclass(frozen=True)
-class Mistake:
+class ValPrediction:
+    """One validation image after the last epoch."""
+
     path: str
     true_label: str
     predicted_label: str
     confidence: float  # softmax probability of the predicted class
+
+    @property
+    def correct(self) -> bool:
+        return self.true_label == self.predicted_label
+
+
+Mistake = ValPrediction  # a ValPrediction whose labels differ
 
 
 @dataclass
@@ -33,7 +42,7 @@ class FinetuneResult:
     val_accuracy: float  # after the last epoch
     per_class_accuracy: list[float]  # in class order
     confusion_matrix: np.ndarray  # (C, C) int64, rows = true class, columns = predicted
-    mistakes: list[Mistake]  # misclassified validation images, least confident first
+    mistakes: list[ValPrediction]  # misclassified validation images, least confident first
     skipped: list[SkippedFile]
     seconds: float  # wall time of scan + extraction + training
     state_dict: dict[str, torch.Tensor]  # the whole AlexNet with the new head, on the CPU
@@ -43,6 +52,7 @@ class FinetuneResult:
     layout: str  # "folders" (split drawn) or "train/val" (as given)
     computed: int = 0  # images that went through the network for features (0: all cached)
     warnings: list[str] = field(default_factory=list)
+    val_predictions: list[ValPrediction] = field(default_factory=list)  # every val image, sorted by path
 
     def metrics(self) -> dict:
         """Plain data (JSON- and checkpoint-safe)."""
@@ -70,8 +80,8 @@ class FinetuneResult:
 
 def summarize(
     classes: list[str], val: list[ImageEntry], logits: torch.Tensor
-) -> tuple[float, list[float], np.ndarray, list[Mistake]]:
-    """Accuracy, per-class accuracy, confusion matrix and mistakes from val logits (M, C)."""
+) -> tuple[float, list[float], np.ndarray, list[ValPrediction]]:
+    """Accuracy, per-class accuracy, confusion matrix and every image's prediction from val logits (M, C)."""
     probs = torch.softmax(logits.float(), dim=1)
     confidence, predicted = probs.max(dim=1)
     truth = np.array([e.label for e in val], dtype=np.int64)
@@ -80,13 +90,11 @@ def summarize(
     confusion = np.bincount(truth * n + pred, minlength=n * n).reshape(n, n)
     per_class = [float(confusion[c, c] / max(confusion[c].sum(), 1)) for c in range(n)]
     accuracy = float((truth == pred).mean()) if len(val) else 0.0
-    mistakes = [
-        Mistake(e.path, classes[e.label], classes[int(p)], float(conf))
+    predictions = [
+        ValPrediction(e.path, classes[e.label], classes[int(p)], float(conf))
         for e, p, conf in zip(val, pred, confidence.tolist())
-        if p != e.label
     ]
-    mistakes.sort(key=lambda m: m.confidence)
-    return accuracy, per_class, confusion, mistakes
+    return accuracy, per_class, confusion, predictions
 
 
 def save_finetuned(path: str | os.PathLike, result: FinetuneResult, base_sha: str) -> Path:

@@ -83,7 +83,7 @@ def run_finetune(
     control.check()
     # The model is the run's private copy: its tensors can be handed over without a copy.
     state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    accuracy, per_class, confusion, mistakes = summarize(report.classes, val, val_logits)
+    accuracy, per_class, confusion, predictions = summarize(report.classes, val, val_logits)
     seconds = time.perf_counter() - t0
     control.emit(Progress("done", 1, 1, 0.0, val_accuracy=accuracy))
     return FinetuneResult(
@@ -92,7 +92,7 @@ def run_finetune(
         val_accuracy=accuracy,
         per_class_accuracy=per_class,
         confusion_matrix=confusion,
-        mistakes=mistakes,
+        mistakes=sorted((p for p in predictions if not p.correct), key=lambda p: p.confidence),
         skipped=skipped,
         seconds=seconds,
         state_dict=state_dict,
@@ -102,6 +102,7 @@ def run_finetune(
         layout=report.layout,
         computed=computed,
         warnings=list(report.warnings),
+        val_predictions=sorted(predictions, key=lambda p: p.path),
     )
 
 

@@ -75,6 +75,9 @@ def test_head_mode_learns_the_shapes_and_reports_everything(shapes, seeded_model
     assert len(result.mistakes) == 6 - np.trace(result.confusion_matrix)
     for m in result.mistakes:
         assert m.true_label != m.predicted_label and 0 < m.confidence <= 1
+    assert len(result.val_predictions) == 6
+    assert sum(p.correct for p in result.val_predictions) == np.trace(result.confusion_matrix)
+    assert set(result.mistakes) <= set(result.val_predictions)
     assert result.skipped == [] and result.seconds > 0 and result.computed == 36
     assert result.state_dict["classifier.6.weight"].shape == (3, 4096)
     # the base model was a template only
