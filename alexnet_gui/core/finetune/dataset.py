@@ -186,7 +186,11 @@ def _subdirs(folder: Path) -> list[Path]:
 def _list_files(root: Path) -> tuple[list[str], list[tuple[Path, int]], list[SkippedFile]]:
     """Class names (sorted subfolder names), (file, label) pairs, and what was skipped."""
     skipped: list[SkippedFile] = []
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+    try:
+        top = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError as exc:
+        raise FinetuneError(f"{root}: the folder cannot be read ({exc.strerror or exc})") from None
+    for entry in top:
         if not entry.name.startswith(".") and entry.is_file():
             skipped.append(SkippedFile(entry.path, "not inside a class folder"))
     classes = [d.name for d in _subdirs(root)]
@@ -300,6 +304,15 @@ def _judge(report: HealthReport, train_root: Path, val_root: Path | None) -> Non
         report.warnings.append(
             f"classes are imbalanced: {big!r} has {counts[big]} images, {small!r} only {counts[small]}; "
             "accuracy may favour the larger classes"
+        )
+    labels_of: dict[str, set[int]] = {}
+    for entry in report.images + report.val_images:
+        labels_of.setdefault(entry.sha256, set()).add(entry.label)
+    clashes = [e for e in report.images + report.val_images if len(labels_of[e.sha256]) > 1]
+    if clashes:
+        report.warnings.append(
+            f"{len(clashes)} images have an identical copy in another class (e.g. {Path(clashes[0].path).name}); "
+            "the network cannot tell them apart"
         )
     if report.skipped:
         report.warnings.append(f"{len(report.skipped)} file(s) skipped (listed with their cause)")

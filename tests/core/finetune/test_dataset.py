@@ -153,3 +153,10 @@ def test_scan_can_be_cancelled(shapes):
 
     with pytest.raises(FinetuneCancelled):
         scan_folder(shapes, cancelled=lambda: True)
+
+
+def test_identical_files_in_two_classes_are_a_warning(shapes):
+    (shapes / "squares" / "odd-one.png").write_bytes((shapes / "circles" / "circles-00.png").read_bytes())
+    report = scan_folder(shapes)
+    assert report.ok
+    assert any("identical copy in another class" in w for w in report.warnings)
