@@ -13,24 +13,16 @@ import itertools
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-    QListWidget, QMenu, QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
+    QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QMenu, QProgressBar, QPushButton, QScrollArea, QSplitter,
     QVBoxLayout, QWidget,
 )
 
 from . import finetune_job as jobs
-from .confusion_widget import ConfusionMatrixWidget
 from .curves_widget import CurvesWidget, EpochPoint
-from .gallery_widget import GalleryItem, GalleryWidget
+from .finetune_panels import HealthReportWidget, ResultsWidget, SettingsWidget, make_label, set_text
 
 SAMPLES = (("fashion-mnist", "Fashion-MNIST"), ("cifar10", "CIFAR-10"))
-MODE_TIPS = {
-    "head": "head — only a new last layer (fc8) learns, on cached fc7 features: seconds on a CPU",
-    "classifier": "classifier — fc6, fc7 and a new fc8 learn, on cached pool5 features: minutes on a CPU",
-    "all": "all — every layer learns on augmented images; no cache; made for a GPU",
-}
 WEIGHTS_FILTER = "Fine-tuned model (*.pth *.pt);;All files (*)"
 PHASE_WORDS = {"scan": "checking files", "extract": "extracting features"}
 
@@ -46,7 +38,8 @@ def format_seconds(s: float) -> str:
 
 def describe_progress(ev) -> str:
     """One line for a core ``Progress`` event: phase, counts, metrics, time left."""
-    left = f" — {format_seconds(ev.eta_seconds)} left" if ev.eta_seconds is not None else ""
+    eta = ev.eta_seconds
+    left = f" — {format_seconds(eta)} left" if eta is not None and eta >= 0.5 else ""
     if ev.phase in PHASE_WORDS:
         return f"{PHASE_WORDS[ev.phase]} {ev.step}/{ev.total}{left}"
     if ev.phase == "train" and ev.batches:
@@ -59,49 +52,6 @@ def describe_progress(ev) -> str:
         acc = f" — val acc {ev.val_accuracy * 100:.1f} %" if ev.val_accuracy is not None else ""
         return f"done{acc}"
     return ev.message or ev.phase
-
-
-class LogSpinBox(QDoubleSpinBox):
-    """A positive number shown as typed (0.001, 1e-05); arrows double or halve it."""
-
-    def __init__(self, lo: float, hi: float) -> None:
-        super().__init__()
-        self.setDecimals(10)
-        self.setRange(lo, hi)
-
-    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt override
-        return f"{value:g}"
-
-    def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt override
-        try:
-            return float(text)
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int):
-        try:
-            ok = self.minimum() <= float(text) <= self.maximum()
-        except ValueError:
-            ok = False
-        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
-
-    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt override
-        v = self.value() or 1e-6
-        self.setValue(v * 2.0 ** steps)
-
-
-def _label(text: str = "", wrap: bool = True) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(wrap)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setAccessibleName(text)
-    return label
-
-
-def _set_text(label: QLabel, text: str) -> None:
-    label.setText(text)
-    label.setAccessibleName(text)
-    label.setVisible(bool(text))
 
 
 class FinetuneView(QWidget):
@@ -131,17 +81,28 @@ class FinetuneView(QWidget):
         self._build()
         self._connect()
         self._update_buttons()
-        self._run(jobs.defaults_job(self.signals), "defaults")
 
     # ------------------------------------------------------------ building
 
     def _build(self) -> None:
-        self.folder_label = _label("No folder chosen. Drop a folder with one subfolder per class here.")
+        splitter = QSplitter()
+        splitter.addWidget(self._build_left())
+        splitter.addWidget(self._build_right())
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([360, 740])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+    def _build_left(self) -> QWidget:
+        """Folder, health report and settings (scrolled), with Start and Cancel below."""
+        self.folder_label = make_label("No folder chosen. Drop a folder with one subfolder per class here.")
         self.choose_button = QPushButton("Choose folder…")
         self.choose_button.setToolTip("Pick a folder holding one subfolder of images per class")
         self.samples_button = QPushButton("Sample data")
         self.samples_button.setToolTip("Make a small sample data set (30 images per class) and use it")
         menu = QMenu(self.samples_button)
+        menu.setToolTipsVisible(True)
         for name, title in SAMPLES:
             act = menu.addAction(f"{title} (10 classes)")
             act.setToolTip(f"Write 30 images per class of {title} into the cache and train on them")
@@ -156,69 +117,8 @@ class FinetuneView(QWidget):
         v.addWidget(self.folder_label)
         v.addLayout(row)
 
-        self.report_label = _label("The health report appears here once a folder is chosen.")
-        self.counts_table = QTableWidget(0, 2)
-        self.counts_table.setHorizontalHeaderLabels(["Class", "Images"])
-        self.counts_table.verticalHeader().setVisible(False)
-        self.counts_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.counts_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.counts_table.setAccessibleName("Images per class")
-        self.counts_table.setToolTip("Usable images per class folder")
-        self.warnings_label = _label()
-        self.skipped_list = QListWidget()
-        self.skipped_list.setAccessibleName("Skipped files")
-        self.skipped_list.setToolTip("Files that will not be used, with the reason")
-        self.skipped_list.setMaximumHeight(80)
-        report_box = QGroupBox("Health report")
-        v = QVBoxLayout(report_box)
-        for w in (self.report_label, self.counts_table, self.warnings_label, self.skipped_list):
-            v.addWidget(w)
-        self.warnings_label.hide()
-        self.skipped_list.hide()
-        self._fit_counts_table()
-
-        self.mode_box = QComboBox()
-        self.mode_box.setAccessibleName("Mode")
-        self.epochs_box = QSpinBox()
-        self.epochs_box.setRange(1, 1000)
-        self.lr_box = LogSpinBox(1e-7, 10.0)
-        self.batch_box = QSpinBox()
-        self.batch_box.setRange(1, 4096)
-        self.decay_box = LogSpinBox(0.0, 1.0)
-        self.seed_box = QSpinBox()
-        self.seed_box.setRange(0, 2**31 - 1)
-        self.val_box = QDoubleSpinBox()
-        self.val_box.setRange(0.05, 0.9)
-        self.val_box.setSingleStep(0.05)
-        self.val_box.setDecimals(2)
-        self.flip_box = QCheckBox("Also train on mirrored images")
-        self.mode_note = _label()
-        self.mode_box.currentIndexChanged.connect(
-            lambda _: _set_text(self.mode_note, MODE_TIPS.get(self.mode_box.currentData(), "")))
-        settings_box = QGroupBox("Settings")
-        self.form = QFormLayout(settings_box)
-        for name, w, tip in (
-            ("Mode", self.mode_box, "What learns: see each mode's description"),
-            ("Epochs", self.epochs_box, "Passes over the training images"),
-            ("Learning rate", self.lr_box, "Step size of the new layer (pretrained layers use a tenth)"),
-            ("Batch size", self.batch_box, "Training images per step"),
-            ("Weight decay", self.decay_box, "L2 penalty on the weights; 0 turns it off"),
-            ("Seed", self.seed_box, "Drives the split, the new layer's start and the shuffling: same seed, same result"),
-            ("Validation share", self.val_box,
-             "Share of each class held out to measure accuracy (unless the folder has train/ and val/)"),
-            ("Flip", self.flip_box, "Horizontally flipped copies of the training images as extra examples"),
-        ):
-            w.setToolTip(tip)
-            w.setAccessibleName(name)
-            self.form.addRow(name, w)
-            if w is self.mode_box:
-                self.form.addRow(self.mode_note)
-        self.defaults_button = QPushButton("Reset to defaults")
-        self.defaults_button.setToolTip("Put every setting back to its default")
-        self.defaults_button.clicked.connect(self._apply_defaults)
-        self.form.addRow(self.defaults_button)
-        settings_box.setEnabled(False)
-        self.settings_box = settings_box
+        self.health = HealthReportWidget()
+        self.settings_box = SettingsWidget()
 
         self.start_button = QPushButton("Start")
         self.start_button.setToolTip("Train on the chosen folder with these settings")
@@ -231,7 +131,7 @@ class FinetuneView(QWidget):
         inner = QWidget()
         lv = QVBoxLayout(inner)
         lv.setContentsMargins(4, 0, 4, 0)
-        for w in (folder_box, report_box, settings_box):
+        for w in (folder_box, self.health, self.settings_box):
             lv.addWidget(w)
         lv.addStretch(1)
         scroll = QScrollArea()
@@ -240,44 +140,27 @@ class FinetuneView(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         left = QWidget()  # Start and Cancel stay in sight below the scrolled part
-        left.setMinimumWidth(330)
+        left.setMinimumWidth(360)
         outer = QVBoxLayout(left)
         outer.setContentsMargins(0, 0, 0, 4)
         outer.addWidget(scroll, 1)
         outer.addLayout(buttons)
+        return left
 
-        self.message_label = _label()
+    def _build_right(self) -> QWidget:
+        """Message, progress, curves, results, and what to do with the model."""
+        self.message_label = make_label()
         self.message_label.hide()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
-        self.progress.setFormat("Idle")
-        self.progress.setAccessibleName("Fine-tune progress: idle")
+        self.progress.setValue(0)
+        self._set_progress_text("idle")
         self.progress.setToolTip("What the fine-tune is doing and how long is left")
         self.curves = CurvesWidget()
-        self.summary_label = _label("Results appear here after a run.")
-        self.confusion = ConfusionMatrixWidget()
-        self.gallery_title = _label()
-        self.mistakes_button = QPushButton("Show all mistakes")
-        self.mistakes_button.setToolTip("Show every misclassified validation image")
-        self.gallery = GalleryWidget()
-        matrix = QWidget()
-        mv = QVBoxLayout(matrix)
-        mv.setContentsMargins(0, 0, 0, 0)
-        mv.addWidget(_label("Confusion matrix (rows: true class)"))
-        mv.addWidget(self.confusion)
-        mv.addWidget(self.mistakes_button)
-        mv.addStretch(1)
-        gal = QWidget()
-        gv = QVBoxLayout(gal)
-        gv.setContentsMargins(0, 0, 0, 0)
-        gv.addWidget(self.gallery_title)
-        gv.addWidget(self.gallery, 1)
-        self.results_splitter = results = QSplitter()
-        results.addWidget(matrix)
-        results.addWidget(gal)
-        results.setStretchFactor(1, 1)
-        results.setSizes([260, 500])
+        self.results = ResultsWidget()
+        # Short names for what tests and screen-reader checks read.
+        self.summary_label, self.confusion, self.gallery = self.results.summary, self.results.confusion, self.results.gallery
 
         self.use_button = QPushButton("Use this model")
         self.use_button.setToolTip("Classify with the new classes (the folder names); the ImageNet model is kept")
@@ -291,25 +174,17 @@ class FinetuneView(QWidget):
         for w in (self.use_button, self.compare_box, self.base_button, self.save_button):
             model_row.addWidget(w)
         model_row.addStretch(1)
-        self.model_label = _label("Classifying with: —")
+        self.model_label = make_label("Classifying with: —")
 
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.addWidget(self.message_label)
         rv.addWidget(self.progress)
         rv.addWidget(self.curves, 2)
-        rv.addWidget(self.summary_label)
-        rv.addWidget(results, 3)
+        rv.addWidget(self.results, 3)
         rv.addLayout(model_row)
         rv.addWidget(self.model_label)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([340, 760])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        return right
 
     def _connect(self) -> None:
         s = self.signals
@@ -329,20 +204,13 @@ class FinetuneView(QWidget):
         self.choose_button.clicked.connect(self.choose_folder_dialog)
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
-        self.confusion.cell_chosen.connect(self.show_cell)
-        self.mistakes_button.clicked.connect(self.show_mistakes)
-        self.gallery.itemDoubleClicked.connect(self._on_gallery_item_double_clicked)
+        self.results.image_opened.connect(self._on_results_image_opened)
         self.use_button.clicked.connect(self.use_model)
         self.compare_box.toggled.connect(self.set_compare)
         self.base_button.clicked.connect(self.back_to_base)
         self.save_button.clicked.connect(self.save_dialog)
 
     # ------------------------------------------------------------ jobs
-
-    def _run(self, factory, kind: str) -> int:
-        job_id = self.client.run_job(factory)
-        self._jobs[job_id] = (kind, 0)
-        return job_id
 
     def _start(self, kind: str, make) -> int:
         """Start ``make(token)``'s factory as a job of ``kind``; returns the token."""
@@ -389,15 +257,8 @@ class FinetuneView(QWidget):
             self.client.cancel(scan)
         self.folder = str(folder)
         self.report = None
-        _set_text(self.folder_label, f"Folder: {self.folder}")
-        self.folder_label.setVisible(True)
-        _set_text(self.report_label, "Checking the folder…")
-        self.report_label.setVisible(True)
-        self.counts_table.setRowCount(0)
-        self._fit_counts_table()
-        _set_text(self.warnings_label, "")
-        self.skipped_list.clear()
-        self.skipped_list.hide()
+        set_text(self.folder_label, f"Folder: {self.folder}")
+        self.health.show_checking()
         self._message("")
         self._scan_token = self._start("scan", lambda t: jobs.scan_job(self.signals, self.folder, t))
         self._update_buttons()
@@ -406,98 +267,29 @@ class FinetuneView(QWidget):
         if token != self._scan_token:
             return
         self.report = report
-        counts = report.counts
-        n_images = sum(counts.values())
-        lines = [f"{Path(report.root).name}: {len(report.classes)} classes, {n_images} images"]
-        if report.layout == "train/val":
-            lines.append("Validation: the folder's own val/ images.")
-        else:
-            lines.append("Validation: a share of each class, drawn with the seed.")
-        lines += [f"Cannot train: {p}" for p in report.problems]
-        if report.ok:
-            lines.append("Ready to train.")
-        _set_text(self.report_label, "\n".join(lines))
-        self.counts_table.setRowCount(len(counts))
-        for r, (name, n) in enumerate(counts.items()):
-            for c, text in enumerate((name, str(n))):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{name}: {n} images")
-                self.counts_table.setItem(r, c, item)
-        self._fit_counts_table()
-        _set_text(self.warnings_label, "\n".join(f"⚠ {w}" for w in report.warnings))
-        self._show_skipped(report.skipped)
+        self.health.show_report(report)
         self.progress.setValue(0)
-        self._set_progress_text("Idle")
+        self._set_progress_text("idle")
         self._update_buttons()
         self.health_report_shown.emit()
 
-    def _fit_counts_table(self) -> None:
-        # Tall enough for up to 8 classes, no taller: the settings below stay in sight.
-        t = self.counts_table
-        rows = min(max(t.rowCount(), 1), 8)
-        t.setFixedHeight(t.horizontalHeader().height() + rows * t.verticalHeader().defaultSectionSize() + 4)
-
-    def _show_skipped(self, skipped) -> None:
-        self.skipped_list.clear()
-        for s in skipped:
-            self.skipped_list.addItem(f"{Path(s.path).name} — {s.error}")
-            item = self.skipped_list.item(self.skipped_list.count() - 1)
-            item.setToolTip(s.path)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"skipped {s.path}: {s.error}")
-        self.skipped_list.setAccessibleName(f"Skipped files: {len(skipped)}")
-        self.skipped_list.setVisible(bool(skipped))
-
     def report_text(self) -> str:
         """The health report as a screen reader reads it."""
-        rows = [self.counts_table.item(r, 0).data(Qt.ItemDataRole.AccessibleTextRole)
-                for r in range(self.counts_table.rowCount())]
-        skipped = [self.skipped_list.item(r).data(Qt.ItemDataRole.AccessibleTextRole)
-                   for r in range(self.skipped_list.count())]
-        return "\n".join([self.report_label.accessibleName(), *rows, self.warnings_label.accessibleName(), *skipped])
+        return self.health.text()
 
     # ------------------------------------------------------------ settings
 
     def _on_job_defaults_ready(self, defaults: dict) -> None:
         self.defaults = defaults
-        self.mode_box.clear()
-        for i, mode in enumerate(defaults["modes"]):
-            self.mode_box.addItem(mode, mode)
-            self.mode_box.setItemData(i, MODE_TIPS.get(mode, mode), Qt.ItemDataRole.ToolTipRole)
-        self._apply_defaults()
-        self.settings_box.setEnabled(True)
+        self.settings_box.set_defaults(defaults)
         self._update_buttons()
 
-    def _apply_defaults(self) -> None:
-        d = self.defaults["settings"]
-        self.mode_box.setCurrentIndex(max(0, self.mode_box.findData(d["mode"])))
-        self.epochs_box.setValue(d["epochs"])
-        self.lr_box.setValue(d["lr"])
-        self.batch_box.setValue(d["batch_size"])
-        self.decay_box.setValue(d["weight_decay"])
-        self.seed_box.setValue(d["seed"])
-        self.val_box.setValue(d["val_fraction"])
-        self.flip_box.setChecked(d["flip_view"])
-
     def settings_values(self) -> dict:
-        """The core's FinetuneSettings fields as plain data: defaults overlaid with the form."""
-        values = dict(self.defaults["settings"]) if self.defaults else {}
-        values.update(mode=self.mode_box.currentData(), epochs=self.epochs_box.value(), lr=self.lr_box.value(),
-                      batch_size=self.batch_box.value(), weight_decay=self.decay_box.value(),
-                      seed=self.seed_box.value(), val_fraction=round(self.val_box.value(), 4),
-                      flip_view=self.flip_box.isChecked())
-        return values
+        return self.settings_box.values()
 
     def set_settings(self, **values) -> None:
         """Set form fields by the core's names (epochs=2, lr=0.01, mode="head", …)."""
-        boxes = {"epochs": self.epochs_box, "lr": self.lr_box, "batch_size": self.batch_box,
-                 "weight_decay": self.decay_box, "seed": self.seed_box, "val_fraction": self.val_box}
-        for name, value in values.items():
-            if name == "mode":
-                self.mode_box.setCurrentIndex(self.mode_box.findData(value))
-            elif name == "flip_view":
-                self.flip_box.setChecked(bool(value))
-            else:
-                boxes[name].setValue(value)
+        self.settings_box.set_values(**values)
 
     # ------------------------------------------------------------ running
 
@@ -513,7 +305,7 @@ class FinetuneView(QWidget):
             return False
         self._message("")
         self._set_outcome(None)
-        self.curves.reset(self.epochs_box.value())
+        self.curves.reset(self.settings_box.epochs.value())
         self.progress.setValue(0)
         self._set_progress_text("starting…")
         self._run_status = ""
@@ -550,56 +342,19 @@ class FinetuneView(QWidget):
 
     def _set_outcome(self, outcome) -> None:
         self.outcome = outcome
-        if outcome is None:
-            _set_text(self.summary_label, "Results appear here after a run.")
-            self.summary_label.show()
-            self.confusion.set_matrix([], [])
-            self.confusion.setAccessibleName("Confusion matrix: no results yet")
-            self.gallery.set_items([], "Mistakes")
-            _set_text(self.gallery_title, "")
-        else:
-            r = outcome.result
-            per_class = ", ".join(f"{c} {a * 100:.0f} %" for c, a in zip(r.classes, r.per_class_accuracy))
-            correct = int(r.confusion_matrix.trace())
-            cache = f"{r.computed} images through the network" if r.computed else "all features from the cache"
-            _set_text(self.summary_label,
-                      f"Validation accuracy {r.val_accuracy * 100:.1f} % ({correct} of {r.val_count} correct; "
-                      f"{r.train_count} training images, {len(r.classes)} classes, {r.seconds:.1f} s, {cache}).\n"
-                      f"Per class: {per_class}.")
-            self.confusion.set_matrix(r.classes, r.confusion_matrix)
-            total = sum(self.results_splitter.sizes())
-            width = min(self.confusion.sizeHint().width(), total * 2 // 3)
-            self.results_splitter.setSizes([width, total - width])
-            self.show_mistakes()
-            if r.skipped:
-                self._show_skipped(r.skipped)
+        self.results.show_outcome(outcome)
+        if outcome is not None and outcome.result.skipped:
+            self.health.show_skipped(outcome.result.skipped)  # the scan's, and images that failed to decode
         self._update_buttons()
         self.result_changed.emit(outcome is not None)
 
-    def show_mistakes(self) -> None:
-        r = self.outcome.result if self.outcome else None
-        items = [GalleryItem(m.path, m.true_label, m.predicted_label, m.confidence) for m in (r.mistakes if r else [])]
-        self.gallery.set_items(items, "Mistakes")
-        title = f"Mistakes: {len(items)} of {r.val_count if r else 0} validation images misclassified"
-        _set_text(self.gallery_title, title if r else "")
-        self.confusion.clearSelection()
-
     def show_cell(self, true_index: int, predicted_index: int) -> None:
-        """The validation images of one confusion-matrix cell, as thumbnails."""
-        if self.outcome is None:
-            return
-        classes = self.outcome.result.classes
-        items = [GalleryItem(v.path, classes[v.true_index], classes[v.predicted_index], v.confidence)
-                 for v in self.outcome.cell(true_index, predicted_index)]
-        what = "correct" if true_index == predicted_index else f"predicted {classes[predicted_index]}"
-        title = f"{classes[true_index]}, {what}"
-        self.gallery.set_items(items, title)
-        _set_text(self.gallery_title, f"{title}: {len(items)} image{'s' if len(items) != 1 else ''}")
+        self.results.show_cell(true_index, predicted_index)
 
-    def _on_gallery_item_double_clicked(self, item) -> None:
+    def _on_results_image_opened(self, path: str) -> None:
         window = self.window()
         if hasattr(window, "open_paths"):
-            window.open_paths([item.data(Qt.ItemDataRole.UserRole)])
+            window.open_paths([path])
 
     # ------------------------------------------------------------ the model
 
@@ -623,14 +378,17 @@ class FinetuneView(QWidget):
 
     def _on_job_installed(self, token: int) -> None:
         classes = self.outcome.result.classes if self.outcome else []
-        self._status(f"Classifying with the fine-tuned model: {', '.join(classes)}")
+        self._status(f"Fine-tuned model in use ({len(classes)} classes)")
 
     def _on_worker_model_loaded(self, info) -> None:
+        if self.defaults is None and self._job_of("defaults") is None:
+            # Asked only now: reading them imports the fine-tune core, and torch is loaded by now.
+            self._start("defaults", lambda _t: jobs.defaults_job(self.signals))
         self._finetuned_active = info.base_description is not None
         text = f"Classifying with: {info.description}"
         if info.base_description:
             text += f"; base kept for comparison: {info.base_description}"
-        _set_text(self.model_label, text)
+        set_text(self.model_label, text)
         if not self._finetuned_active and self.compare_box.isChecked():
             self.set_compare(False)
         self._update_buttons()
@@ -667,7 +425,7 @@ class FinetuneView(QWidget):
 
     def create_sample(self, name: str) -> None:
         title = dict(SAMPLES).get(name, name)
-        self._message(f"Preparing the {title} sample…")
+        self._message(f"Preparing the {title} sample…", warning=False)
         self._start("sample", lambda t: jobs.sample_job(self.signals, name, t))
 
     def _on_job_sample_ready(self, token: int, folder: str) -> None:
@@ -689,9 +447,10 @@ class FinetuneView(QWidget):
     def _on_job_refused(self, token: int, message: str) -> None:
         if token == self._run_token:
             self._run_status = "failed"
-            self._set_progress_text("stopped")
+            self.progress.setValue(0)
+            self._set_progress_text("not started: see the message above")
         if token == self._scan_token and self.report is None:
-            _set_text(self.report_label, f"Cannot use this folder: {message}")
+            self.health.show_error(message)
         self._message(message)
 
     def _on_worker_job_finished(self, job_id: int, cancelled: bool) -> None:
@@ -733,7 +492,6 @@ class FinetuneView(QWidget):
         has = self.outcome is not None
         self.use_button.setEnabled(has)
         self.save_button.setEnabled(has)
-        self.mistakes_button.setEnabled(has)
         self.compare_box.setEnabled(self._finetuned_active)
         self.base_button.setEnabled(self._finetuned_active)
 
@@ -744,8 +502,8 @@ class FinetuneView(QWidget):
     def progress_text(self) -> str:
         return self.progress.accessibleName().removeprefix("Fine-tune progress: ")
 
-    def _message(self, text: str) -> None:
-        _set_text(self.message_label, f"⚠ {text}" if text and not text.startswith("Preparing") else text)
+    def _message(self, text: str, warning: bool = True) -> None:
+        set_text(self.message_label, f"⚠ {text}" if text and warning else text)
         if text:
             self.message_shown.emit(text)
 
