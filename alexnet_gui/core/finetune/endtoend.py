@@ -3,7 +3,8 @@
 Augmentation is torchvision's ImageNet recipe, RandomResizedCrop(224) and a
 horizontal flip, with the crop drawn from a per-image generator seeded by
 (seed, epoch, path): results do not depend on thread timing. Images are
-decoded one batch ahead on a helper thread. On a CPU each batch is split into
+decoded and cropped one micro-batch ahead on a helper thread (Pillow only;
+normalisation runs per batch on the training thread, as in ``extract``). On a CPU each batch is split into
 micro-batches whose gradients add up, so a cancel is seen within a second;
 the run is made for CUDA.
 """
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -24,10 +26,11 @@ from torchvision.transforms import functional as TF
 
 from ..images import ImageLoadError, load_image
 from ..model import AlexNet
-from ..preprocess import CROP_SIZE, IMAGENET_MEAN, IMAGENET_STD, preprocess
+from ..preprocess import CROP_SIZE
 from .control import Eta, Progress, RunControl
 from .dataset import ImageEntry
 from .errors import FinetuneError
+from .extract import normalized_batch, resized_crop
 from .settings import FinetuneSettings
 from .train import EpochStats, epoch_event, loss_and_accuracy, make_optimizer
 
@@ -71,14 +74,15 @@ def train_end_to_end(
             loss_sum, correct, seen = 0.0, 0, 0
             for k, (b, size, _) in enumerate(plan):
                 control.check()
-                x, y, errors = jobs[k].result()
+                crops, labels, errors = jobs[k].result()
                 if k + 2 < len(plan):
                     jobs.append(pool.submit(_augmented, plan[k + 2][2], settings.seed, epoch))
                 failed.update(errors)
                 if k == 0 or plan[k - 1][0] != b:
                     optimizer.zero_grad(set_to_none=True)
-                if len(y):
-                    x, y = x.to(device), y.to(device)
+                if crops:
+                    x = normalized_batch(crops).to(device)  # (b, 3, 224, 224)
+                    y = torch.tensor(labels, dtype=torch.long, device=device)
                     logits = model(x)  # (b, C)
                     loss = F.cross_entropy(logits, y, reduction="sum")
                     (loss / size).backward()  # micro-batches add up to the batch mean
@@ -105,45 +109,43 @@ def _evaluate(model, val, device, batch, control, failed) -> tuple[torch.Tensor,
     logits, labels = [], []
     for s in range(0, len(val), batch):
         control.check()
-        tensors, ys = [], []
+        crops, ys = [], []
         for entry in val[s : s + batch]:
             try:
-                tensors.append(preprocess(load_image(entry.path)))
+                crops.append(resized_crop(load_image(entry.path)))
                 ys.append(entry.label)
             except ImageLoadError as exc:
                 failed[entry.path] = exc.reason
-        if tensors:
+        if crops:
             with torch.inference_mode():
-                logits.append(model(torch.stack(tensors).to(device)).float().cpu())
+                logits.append(model(normalized_batch(crops).to(device)).float().cpu())
             labels += ys
     if not logits:
         raise FinetuneError("none of the validation images could be read")
     return torch.cat(logits), torch.tensor(labels, dtype=torch.long)
 
 
-def _augmented(entries: Sequence[ImageEntry], seed: int, epoch: int) -> tuple[torch.Tensor, torch.Tensor, dict[str, str]]:
-    tensors, labels, errors = [], [], {}
+def _augmented(entries: Sequence[ImageEntry], seed: int, epoch: int) -> tuple[list[np.ndarray], list[int], dict[str, str]]:
+    """Helper thread, Pillow only (see extract): augmented (224, 224, 3) crops and their labels."""
+    crops, labels, errors = [], [], {}
     for entry in entries:
         try:
             img = load_image(entry.path)
         except ImageLoadError as exc:
             errors[entry.path] = exc.reason
             continue
-        rng = random.Random(f"{seed}/{epoch}/{entry.path}")
-        tensors.append(augment(img, rng))
+        crops.append(augment(img, random.Random(f"{seed}/{epoch}/{entry.path}")))
         labels.append(entry.label)
-    x = torch.stack(tensors) if tensors else torch.empty(0, 3, CROP_SIZE, CROP_SIZE)
-    return x, torch.tensor(labels, dtype=torch.long), errors
+    return crops, labels, errors
 
 
-def augment(img: Image.Image, rng: random.Random) -> torch.Tensor:
-    """RGB image -> (3, 224, 224): random resized crop, random flip, ImageNet normalisation."""
+def augment(img: Image.Image, rng: random.Random) -> np.ndarray:
+    """RGB image -> (224, 224, 3) uint8: a random resized crop, flipped half the time."""
     top, left, h, w = crop_box(img.width, img.height, rng)
     img = TF.resized_crop(img, top, left, h, w, [CROP_SIZE, CROP_SIZE], InterpolationMode.BILINEAR, antialias=True)
     if rng.random() < 0.5:
         img = TF.hflip(img)
-    x = TF.convert_image_dtype(TF.pil_to_tensor(img), torch.float)
-    return TF.normalize(x, mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    return np.asarray(img)
 
 
 def crop_box(width: int, height: int, rng: random.Random) -> tuple[int, int, int, int]:

@@ -284,6 +284,8 @@ def test_all_mode_trains_every_layer(tmp_path, seeded_model, seeded_state_dict, 
     assert not (private_cache / "features").exists()  # no cache in this mode
     for key, value in seeded_model.state_dict().items():
         assert torch.equal(value, seeded_state_dict[key]), key
+    again = run_finetune(root, FinetuneSettings(mode="all", epochs=1, batch_size=4), seeded_model, BASE_SHA)
+    assert metrics(again) == metrics(result)  # seeded crops, flips, dropout and shuffling
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
