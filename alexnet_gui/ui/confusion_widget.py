@@ -12,6 +12,9 @@ from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 
+NAMED_COLUMNS = 4  # up to this many classes the columns show names, beyond that numbers
+
+
 class ConfusionMatrixWidget(QTableWidget):
     cell_chosen = Signal(int, int)  # true class index, predicted class index
 
@@ -39,8 +42,10 @@ class ConfusionMatrixWidget(QTableWidget):
         self.clear()
         self.setRowCount(n)
         self.setColumnCount(n)
-        self.setHorizontalHeaderLabels([f"→ {c}" for c in classes])
-        self.setVerticalHeaderLabels(list(classes))
+        # Many classes: numbered columns keep the matrix narrow; each header's tooltip names its class.
+        numbered = n > NAMED_COLUMNS
+        self.setHorizontalHeaderLabels([str(i + 1) if numbered else f"→ {c}" for i, c in enumerate(classes)])
+        self.setVerticalHeaderLabels([f"{i + 1}  {c}" if numbered else c for i, c in enumerate(classes)])
         for i, name in enumerate(classes):
             self.horizontalHeaderItem(i).setToolTip(f"predicted {name}")
             self.verticalHeaderItem(i).setToolTip(f"true class {name}")

@@ -298,7 +298,7 @@ class ResultsWidget(QWidget):
         r = self.outcome.result if self.outcome else None
         items = [GalleryItem(m.path, m.true_label, m.predicted_label, m.confidence) for m in (r.mistakes if r else [])]
         self.gallery.set_items(items, "Mistakes")
-        set_text(self.gallery_title, f"Mistakes: {len(items)} of {r.val_count} misclassified" if r else "")
+        set_text(self.gallery_title, f"Mistakes: {len(items)} of {r.val_count} misclassified{self._capped()}" if r else "")
         self.confusion.clearSelection()
 
     def show_cell(self, true_index: int, predicted_index: int) -> None:
@@ -311,4 +311,8 @@ class ResultsWidget(QWidget):
         what = "correct" if true_index == predicted_index else f"predicted {classes[predicted_index]}"
         title = f"{classes[true_index]}, {what}"
         self.gallery.set_items(items, title)
-        set_text(self.gallery_title, f"{title}: {_plural(len(items), 'image')}")
+        set_text(self.gallery_title, f"{title}: {_plural(len(items), 'image')}{self._capped()}")
+
+    def _capped(self) -> str:
+        shown = len(self.gallery.items())
+        return f" (first {shown} shown)" if shown < self.gallery.count_given else ""

@@ -15,6 +15,7 @@ from PySide6.QtGui import QIcon, QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QWidget
 
 THUMB = 96
+MAX_ITEMS = 300  # a cell of thousands would cost the GUI thread seconds of items; the first 300 tell the story
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -28,8 +29,8 @@ class GalleryItem:
     def caption(self) -> str:
         if self.true_label == self.predicted_label:
             return f"{self.true_label} ✓"
-        conf = f" ({self.confidence * 100:.0f}\u00a0%)" if self.confidence is not None else ""
-        return f"true: {self.true_label}\npredicted: {self.predicted_label}{conf}"
+        conf = f"\n{self.confidence * 100:.0f}\u00a0% sure" if self.confidence is not None else ""
+        return f"true: {self.true_label}\npred: {self.predicted_label}{conf}"
 
     def text(self) -> str:
         """What a screen reader says: file, true and predicted label."""
@@ -57,7 +58,8 @@ def read_thumbnail(path: str, side: int) -> QImage:
     if size.isValid() and (size.width() > side or size.height() > side):
         reader.setScaledSize(size.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio))
     img = reader.read()
-    if not img.isNull() and (img.width() > side or img.height() > side):
+    if not img.isNull() and max(img.width(), img.height()) != side:
+        # Larger: the reader could not scale while decoding. Smaller (28 px Fashion-MNIST): shown at full size.
         img = img.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
     return img
 
@@ -67,7 +69,7 @@ class GalleryWidget(QListWidget):
         super().__init__(parent)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(THUMB, THUMB))
-        self.setGridSize(QSize(THUMB + 56, THUMB + 50))
+        self.setGridSize(QSize(THUMB + 64, THUMB + 64))  # room for three lines of caption
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setWordWrap(True)
@@ -77,11 +79,13 @@ class GalleryWidget(QListWidget):
         self._loader = _ThumbnailLoader(self)
         self._loader.loaded.connect(self._on_loader_loaded)
         self._items: list[GalleryItem] = []
+        self.count_given = 0  # items asked for; at most MAX_ITEMS are shown
         self.setAccessibleName("Images: none")
 
     def set_items(self, items: list[GalleryItem], title: str = "Images") -> None:
         self.clear()
-        self._items = list(items)
+        total = self.count_given = len(items)
+        items = self._items = list(items[:MAX_ITEMS])
         placeholder = QPixmap(THUMB, THUMB)
         placeholder.fill(self.palette().color(self.palette().ColorRole.Window))
         for it in items:
@@ -94,7 +98,8 @@ class GalleryWidget(QListWidget):
             self.addItem(item)
             if pixmap is None:
                 self._loader.request(it.path)
-        self.setAccessibleName(f"{title}: {len(items)} image{'s' if len(items) != 1 else ''}")
+        shown = f"{total} image{'s' if total != 1 else ''}" + (f", the first {len(items)} shown" if total > len(items) else "")
+        self.setAccessibleName(f"{title}: {shown}")
 
     def items(self) -> list[GalleryItem]:
         return list(self._items)
