@@ -53,7 +53,8 @@ def test_json_output_and_classify_round_trip(split_shapes, seeded_weights, tmp_p
     assert correct / 9 == pytest.approx(report["val_accuracy"])
 
 
-def test_text_output_lists_accuracy_and_skipped_files(shapes, seeded_weights, tmp_path, capsys):
+def test_text_output_lists_accuracy_and_skipped_files(seeded_weights, tmp_path, capsys):
+    shapes = make_shapes(tmp_path / "small", per_class=4)
     (shapes / "circles" / "notes.txt").write_text("x")
     code, out, err = run_cli(capsys, "finetune", shapes, "--weights", seeded_weights,
                              "--out", tmp_path / "m.pt", "--epochs", "2", "--seed", "3", "--flip")
@@ -118,12 +119,13 @@ def test_ctrl_c_exits_130_and_leaves_no_file(shapes, seeded_weights, tmp_path, c
     assert not [p for p in private_cache.rglob("*") if p.name.endswith(".part")]
 
 
-def test_cache_info_and_clear(shapes, seeded_weights, tmp_path, capsys):
+def test_cache_info_and_clear(seeded_weights, tmp_path, capsys):
+    shapes = make_shapes(tmp_path / "small", per_class=4)
     assert run_cli(capsys, "finetune", shapes, "--weights", seeded_weights, "--out", tmp_path / "m.pt",
                    "--epochs", "1")[0] == 0
     code, out, _ = run_cli(capsys, "cache", "info", "--json")
     info = json.loads(out)
-    assert code == 0 and info["feature_entries"] == 36 and info["feature_bytes"] > 36 * 16384
+    assert code == 0 and info["feature_entries"] == 12 and info["feature_bytes"] > 12 * 16384
     code, out, _ = run_cli(capsys, "cache", "clear")
     assert code == 0 and "freed" in out
     assert json.loads(run_cli(capsys, "cache", "info", "--json")[1])["feature_entries"] == 0
