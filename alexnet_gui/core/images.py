@@ -4,6 +4,7 @@ clear :class:`ImageLoadError` that names the file and the cause."""
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,11 @@ IMAGE_EXTENSIONS = frozenset(
 
 # Never let Pillow pad a truncated file with grey: a half image is an error.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+# Pillow warns (on stderr, naming its own source line) about images over ~89 MP
+# before the MAX_PIXELS check below refuses them with a message naming the file.
+# A filter, not catch_warnings(): images are opened on several threads at once.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 PathLike = str | bytes | os.PathLike
