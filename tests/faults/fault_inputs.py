@@ -9,6 +9,7 @@ test can show that nothing of the user's was modified, added or removed.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -207,6 +208,30 @@ def snapshot(folder: str | os.PathLike) -> dict[bytes, tuple[int, str, int]]:
             st = os.stat(p)
             out[os.path.relpath(p, root)] = (st.st_size, digest, st.st_mtime_ns)
     return out
+
+
+# ---------------------------------------------------------------- a disk that refuses
+
+
+def refuse_writes_in(monkeypatch, folder: Path, error: int) -> None:
+    """Files created in ``folder`` fail as an unwritable folder (EACCES) or a full disk (ENOSPC)
+    makes them fail. For ENOSPC the file is created and every write to it goes to /dev/full,
+    so the error comes from the kernel, at the moment the data is written."""
+    real_open = os.open
+
+    def fake_open(path, flags, mode=0o777, *, dir_fd=None):
+        target = Path(os.fsdecode(path))
+        if target.parent == folder and flags & (os.O_WRONLY | os.O_RDWR):
+            if error == errno.EACCES:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fsdecode(path))
+            fd = real_open(path, flags, mode, dir_fd=dir_fd)
+            full = real_open("/dev/full", os.O_WRONLY)
+            os.dup2(full, fd)
+            os.close(full)
+            return fd
+        return real_open(path, flags, mode, dir_fd=dir_fd)
+
+    monkeypatch.setattr(os, "open", fake_open)
 
 
 # ---------------------------------------------------------------- the window

@@ -181,7 +181,7 @@ def real_process(tmp_path_factory, seeded_weights):
     what it cannot encode (as under a strict UTF-8 locale) and no CUDA device visible,
     asked for `--device cuda`."""
     folder = tmp_path_factory.mktemp("real-process")
-    paths = make_case_folder(folder, {k: IMAGE_CASES[k] for k in ("unicode-name", "zero-byte")})
+    paths = make_case_folder(folder, {k: IMAGE_CASES[k] for k in ("unicode-name", "zero-byte", "bomb-12000x9000")})
     env = dict(os.environ, PYTHONIOENCODING="utf-8:strict", CUDA_VISIBLE_DEVICES="", QT_QPA_PLATFORM="offscreen",
                TORCH_HOME=str(folder / "torch"), XDG_CACHE_HOME=str(folder / "cache"))
     env.pop("PYTHONUTF8", None)
@@ -197,15 +197,17 @@ def real_process(tmp_path_factory, seeded_weights):
 def test_real_process_prints_every_name_without_a_traceback(real_process):
     proc, paths = real_process
     out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
-    assert "Traceback" not in err
-    assert proc.returncode == 1  # the empty file failed, the rest were classified
+    assert "Traceback" not in err and "Warning" not in err  # no Python noise around the messages
+    assert proc.returncode == 1  # the empty file and the bomb failed, the rest were classified
     lines = out.splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4
     assert any(line.startswith(f"{paths['unicode-name']}: ") and "%" in line for line in lines)
     # the undecodable byte is shown as the escape that names it, never as a crash
     non_utf8 = os.fsdecode(paths["non-utf8-name"]).encode("utf-8", "backslashreplace").decode("ascii")
     assert any(line.startswith(f"{non_utf8}: ") and "%" in line for line in lines)
     assert f"{paths['zero-byte']}: error: empty.jpg: the file is empty (0 bytes)" in lines
+    assert f"{paths['bomb-12000x9000']}: error: big.png: 12000x9000 is 108,000,000 pixels, over the limit of " \
+           "100,000,000 (a possible decompression bomb)" in lines
 
 
 def test_cuda_missing_gives_a_note_and_cpu_results(real_process):
