@@ -62,6 +62,7 @@ def run_finetune(
     report.raise_if_refused()
     train, val = split(report, settings.val_fraction, settings.seed)
     skipped = list(report.skipped)
+    cache = cache or FeatureCache()
     try:
         model = private_copy(base_model, device)
         if settings.mode == "all":
@@ -101,7 +102,7 @@ def run_finetune(
         val_count=len(val),
         layout=report.layout,
         computed=computed,
-        warnings=list(report.warnings),
+        warnings=list(report.warnings) + ([cache.write_error] if cache.write_error else []),
         val_predictions=sorted(predictions, key=lambda p: p.path),
     )
 

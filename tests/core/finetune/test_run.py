@@ -295,3 +295,13 @@ def test_head_mode_on_cuda_matches_cpu_accuracy_closely(shapes, seeded_model):
     gpu = run_finetune(shapes, None, seeded_model, BASE_SHA, "cuda")
     assert abs(gpu.val_accuracy - cpu.val_accuracy) <= 1 / 6 + 1e-9
     assert gpu.state_dict["classifier.6.weight"].device.type == "cpu"
+
+
+def test_an_unwritable_cache_only_costs_speed(tmp_path, seeded_model, monkeypatch):
+    root = make_shapes(tmp_path / "small", per_class=3)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    result = run_finetune(root, FinetuneSettings(epochs=2), seeded_model, BASE_SHA)
+    assert result.val_count == 3
+    assert any("not cached" in w for w in result.warnings)
