@@ -12,6 +12,7 @@ away, so a cancelled run keeps what it finished and never leaves half an entry.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -102,8 +103,8 @@ def extract_features(
     control.emit(Progress("extract", done, n))
     failed: dict[int, str] = {}
     # Near-equal batches (201 -> 4 x ~50, not 3 x 64 + 9): a small last batch runs slowly.
-    size = batch_size or extract_batch_size(device)
-    size = max(1, -(-len(missing) // max(1, -(-len(missing) // size))))
+    count = math.ceil(len(missing) / (batch_size or extract_batch_size(device)))
+    size = math.ceil(len(missing) / count) if count else 1
     batches = [missing[s : s + size] for s in range(0, len(missing), size)]
     model.eval()
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finetune-decode")
