@@ -256,3 +256,16 @@ def test_progress_lines():
     epoch = Progress("train", 3, 10, None, loss=0.412, accuracy=0.9, val_loss=0.5, val_accuracy=0.88)
     assert describe_progress(epoch) == "epoch 3/10 — loss 0.41 — val acc 88.0 %"
     assert describe_progress(Progress("scan", 64, 300, 125)) == "checking files 64/300 — 2 min 5 s left"
+
+
+def test_closing_the_window_mid_run_stops_the_run(make_window, qtbot, shapes):
+    import threading
+
+    window, view = open_view(make_window, qtbot)
+    choose(view, qtbot, shapes)
+    view.set_settings(epochs=LONG)
+    with qtbot.waitSignal(view.progress_shown, timeout=60000, check_params_cb=lambda ev: ev.phase == "train"):
+        assert view.start()
+    window.close()
+    qtbot.waitUntil(lambda: not window.client.thread.isRunning(), timeout=10000)
+    qtbot.waitUntil(lambda: not any(t.name.startswith("finetune-") for t in threading.enumerate()), timeout=10000)
