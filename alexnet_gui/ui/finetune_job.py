@@ -35,7 +35,7 @@ class FinetuneSignals(QObject):
     the token is known before ``run_job`` hands the factory to the worker.
     """
 
-    defaults_ready = Signal(object)  # dict: FinetuneSettings().as_dict(), "modes", "samples"
+    defaults_ready = Signal(object)  # {"settings": FinetuneSettings().as_dict(), "modes": [...]}
     scanned = Signal(int, object)  # token, core HealthReport
     progressed = Signal(int, object)  # token, core Progress
     finished = Signal(int, object)  # token, FinetuneOutcome
@@ -197,10 +197,9 @@ def base_key(bundle) -> str:
 
 def defaults_job(signals: FinetuneSignals):
     def factory(worker, cancelled) -> Iterator[None]:
-        from ..core.finetune import MODES, SAMPLE_DATASETS, FinetuneSettings
+        from ..core.finetune import MODES, FinetuneSettings
 
-        values = FinetuneSettings().as_dict()
-        signals.defaults_ready.emit({"settings": values, "modes": list(MODES), "samples": list(SAMPLE_DATASETS)})
+        signals.defaults_ready.emit({"settings": FinetuneSettings().as_dict(), "modes": list(MODES)})
         yield
 
     return factory

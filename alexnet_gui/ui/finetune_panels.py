@@ -175,7 +175,8 @@ class SettingsWidget(QGroupBox):
         self.val_fraction.setDecimals(2)
         self.flip_view = QCheckBox("Also train on mirrored images")
         self.mode_note = make_label()
-        self.mode.currentIndexChanged.connect(lambda _: set_text(self.mode_note, MODE_TIPS.get(self.mode.currentData(), "")))
+        self.mode.currentIndexChanged.connect(
+            lambda _: set_text(self.mode_note, MODE_TIPS.get(self.mode.currentData(), "")))
         form = QFormLayout(self)
         for name, w, tip in (
             ("Mode", self.mode, "What learns: see each mode's description"),
@@ -298,7 +299,8 @@ class ResultsWidget(QWidget):
         r = self.outcome.result if self.outcome else None
         items = [GalleryItem(m.path, m.true_label, m.predicted_label, m.confidence) for m in (r.mistakes if r else [])]
         self.gallery.set_items(items, "Mistakes")
-        set_text(self.gallery_title, f"Mistakes: {len(items)} of {r.val_count} misclassified{self._capped()}" if r else "")
+        title = f"Mistakes: {len(items)} of {r.val_count} misclassified{self._capped()}" if r else ""
+        set_text(self.gallery_title, title)
         self.confusion.clearSelection()
 
     def show_cell(self, true_index: int, predicted_index: int) -> None:

@@ -160,7 +160,8 @@ class FinetuneView(QWidget):
         self.curves = CurvesWidget()
         self.results = ResultsWidget()
         # Short names for what tests and screen-reader checks read.
-        self.summary_label, self.confusion, self.gallery = self.results.summary, self.results.confusion, self.results.gallery
+        self.summary_label = self.results.summary
+        self.confusion, self.gallery = self.results.confusion, self.results.gallery
 
         self.use_button = QPushButton("Use this model")
         self.use_button.setToolTip("Classify with the new classes (the folder names); the ImageNet model is kept")

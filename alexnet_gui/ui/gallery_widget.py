@@ -98,7 +98,9 @@ class GalleryWidget(QListWidget):
             self.addItem(item)
             if pixmap is None:
                 self._loader.request(it.path)
-        shown = f"{total} image{'s' if total != 1 else ''}" + (f", the first {len(items)} shown" if total > len(items) else "")
+        shown = f"{total} image{'s' if total != 1 else ''}"
+        if total > len(items):
+            shown += f", the first {len(items)} shown"
         self.setAccessibleName(f"{title}: {shown}")
 
     def items(self) -> list[GalleryItem]:
