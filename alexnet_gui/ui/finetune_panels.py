@@ -288,7 +288,7 @@ class ResultsWidget(QWidget):
         set_text(self.summary,
                  f"Validation accuracy {r.val_accuracy * 100:.1f} % ({correct} of {r.val_count} correct; "
                  f"{r.train_count} training images, {len(r.classes)} classes, {r.seconds:.1f} s, {cache}).\n"
-                 f"Per class: {per_class}.")
+                 f"Per class: {per_class}." + "".join(f"\n⚠ {w}" for w in r.warnings))
         self.confusion.set_matrix(r.classes, r.confusion_matrix)
         self.splitter.show()
         width = min(self.confusion.sizeHint().width(), self.width() * 2 // 3)

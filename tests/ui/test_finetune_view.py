@@ -110,7 +110,9 @@ def test_drop_folder_train_use_save_and_load_back(make_window, qtbot, shapes, tm
     assert len(view.curves.points) == 3
     assert "after epoch 3 of 3" in view.curves.accessibleName()
     assert view.confusion.total() == result.val_count == 6  # 20 % of each class of 10
-    assert f"Validation accuracy {result.val_accuracy * 100:.1f} %" in view.summary_label.accessibleName()
+    summary = view.summary_label.accessibleName()
+    assert f"Validation accuracy {result.val_accuracy * 100:.1f} %" in summary
+    assert all(f"⚠ {w}" in summary for w in result.warnings) and result.warnings  # notes.txt was skipped
     assert view.progress_text().startswith("done — val acc")
     assert len(view.gallery.items()) == len(result.mistakes)
 
