@@ -95,6 +95,7 @@ def test_window_refuses_bad_weights_and_keeps_its_model(window, bad_weights, cas
     with qtbot.waitSignal(window.client.worker.model_load_failed, timeout=60000) as blocker:
         window.load_weights(str(folder / name))
     assert blocker.args[0].startswith(message), blocker.args[0]
+    qtbot.waitUntil(lambda: no_modal_dialogs != [], timeout=10000)  # the window hears it after the worker said it
     assert no_modal_dialogs == [f"{blocker.args[0]}\n\nThe current model stays in use."]
     assert message in window.statusBar().currentMessage()
     assert not marker.exists()
