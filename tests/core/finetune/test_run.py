@@ -48,6 +48,12 @@ def count_forwards(monkeypatch):
     return seen
 
 
+@pytest.fixture
+def small(tmp_path):
+    """15 images: 12 to train, 1 per class to validate. For tests where accuracy is not the point."""
+    return make_shapes(tmp_path / "small", per_class=5)
+
+
 def feature_files(cache_root):
     return sorted((cache_root / "features").rglob("*"))
 
@@ -95,8 +101,8 @@ def test_head_mode_learns_the_shapes_and_reports_everything(shapes, seeded_model
     assert all(e.eta_seconds is None or e.eta_seconds >= 0 for e in events)
 
 
-def test_saved_model_loads_and_reproduces_the_validation_accuracy(shapes, seeded_model, tmp_path):
-    result = run_finetune(shapes, FinetuneSettings(epochs=5), seeded_model, BASE_SHA)
+def test_saved_model_loads_and_reproduces_the_validation_accuracy(small, seeded_model, tmp_path):
+    result = run_finetune(small, FinetuneSettings(epochs=5), seeded_model, BASE_SHA)
     path = save_finetuned(tmp_path / "shapes.pt", result, BASE_SHA)
 
     loaded = load_weights(path)
@@ -105,7 +111,7 @@ def test_saved_model_loads_and_reproduces_the_validation_accuracy(shapes, seeded
     assert loaded.meta["metrics"]["val_accuracy"] == result.val_accuracy
     assert loaded.meta["settings"]["epochs"] == 5 and "created" in loaded.meta and loaded.meta["app_version"]
     model = build_model_from_weights(loaded)
-    _, val = split(scan_folder(shapes), 0.2, seed=0)  # the run's own split: same seed
+    _, val = split(scan_folder(small), 0.2, seed=0)  # the run's own split: same seed
     with torch.inference_mode():
         logits = model(preprocess_batch([load_image(e.path) for e in val]))
     predicted = logits.argmax(1).tolist()
@@ -114,39 +120,39 @@ def test_saved_model_loads_and_reproduces_the_validation_accuracy(shapes, seeded
     assert {e.path for p, e in zip(predicted, val) if p != e.label} == {m.path for m in result.mistakes}
 
 
-def test_same_seed_same_metrics_from_fresh_and_cached_features(shapes, seeded_model, count_forwards):
-    first = run_finetune(shapes, FinetuneSettings(epochs=4), seeded_model, BASE_SHA)
+def test_same_seed_same_metrics_from_fresh_and_cached_features(small, seeded_model, count_forwards):
+    first = run_finetune(small, FinetuneSettings(epochs=4), seeded_model, BASE_SHA)
     clear_cache()
-    second = run_finetune(shapes, FinetuneSettings(epochs=4), seeded_model, BASE_SHA)
-    assert count_forwards["images"] == 72
-    third = run_finetune(shapes, FinetuneSettings(epochs=4), seeded_model, BASE_SHA)
-    assert count_forwards["images"] == 72  # the third came from the cache
+    second = run_finetune(small, FinetuneSettings(epochs=4), seeded_model, BASE_SHA)
+    assert count_forwards["images"] == 30
+    third = run_finetune(small, FinetuneSettings(epochs=4), seeded_model, BASE_SHA)
+    assert count_forwards["images"] == 30  # the third came from the cache
     assert third.computed == 0
     assert metrics(first) == metrics(second) == metrics(third)
     for key in first.state_dict:
         assert torch.equal(first.state_dict[key], third.state_dict[key]), key
 
 
-def test_cache_is_reused_across_other_settings(shapes, seeded_model, count_forwards, private_cache):
-    run_finetune(shapes, FinetuneSettings(epochs=2), seeded_model, BASE_SHA)
+def test_cache_is_reused_across_other_settings(small, seeded_model, count_forwards, private_cache):
+    run_finetune(small, FinetuneSettings(epochs=2), seeded_model, BASE_SHA)
     entries = feature_files(private_cache)
-    again = run_finetune(shapes, FinetuneSettings(epochs=3, lr=3e-3, seed=7), seeded_model, BASE_SHA)
-    assert count_forwards["images"] == 36 and again.computed == 0
+    again = run_finetune(small, FinetuneSettings(epochs=3, lr=3e-3, seed=7), seeded_model, BASE_SHA)
+    assert count_forwards["images"] == 15 and again.computed == 0
     assert feature_files(private_cache) == entries
     # other base weights are another key: computed again
-    run_finetune(shapes, FinetuneSettings(epochs=1), seeded_model, "77" * 32)
-    assert count_forwards["images"] == 72
+    run_finetune(small, FinetuneSettings(epochs=1), seeded_model, "77" * 32)
+    assert count_forwards["images"] == 30
 
 
-def test_corrupt_cache_entry_is_recomputed_with_the_same_result(shapes, seeded_model, count_forwards, private_cache):
-    first = run_finetune(shapes, FinetuneSettings(epochs=3), seeded_model, BASE_SHA)
+def test_corrupt_cache_entry_is_recomputed_with_the_same_result(small, seeded_model, count_forwards, private_cache):
+    first = run_finetune(small, FinetuneSettings(epochs=3), seeded_model, BASE_SHA)
     files = [p for p in feature_files(private_cache) if p.is_file()]
     garbled = bytearray(files[0].read_bytes())
     garbled[200:260] = b"\x7f" * 60
     files[0].write_bytes(bytes(garbled))
     files[1].write_bytes(files[1].read_bytes()[:100])
-    second = run_finetune(shapes, FinetuneSettings(epochs=3), seeded_model, BASE_SHA)
-    assert count_forwards["images"] == 36 + 2 and second.computed == 2
+    second = run_finetune(small, FinetuneSettings(epochs=3), seeded_model, BASE_SHA)
+    assert count_forwards["images"] == 15 + 2 and second.computed == 2
     assert [e.val_accuracy for e in second.epochs] == [e.val_accuracy for e in first.epochs]
     assert [e.train_loss for e in second.epochs] == pytest.approx([e.train_loss for e in first.epochs], rel=1e-4)
     assert_cache_entries_valid(private_cache)
@@ -160,12 +166,12 @@ def test_train_val_layout_is_used_as_given(tmp_path, seeded_model):
     assert all("/val/" in m.path.replace("\\", "/") for m in result.mistakes)
 
 
-def test_bad_files_are_skipped_and_reported(shapes, seeded_model):
-    (shapes / "circles" / "notes.txt").write_text("hello")
-    (shapes / "squares" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
-    result = run_finetune(shapes, FinetuneSettings(epochs=2), seeded_model, BASE_SHA)
+def test_bad_files_are_skipped_and_reported(small, seeded_model):
+    (small / "circles" / "notes.txt").write_text("hello")
+    (small / "squares" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    result = run_finetune(small, FinetuneSettings(epochs=2), seeded_model, BASE_SHA)
     assert {s.path.rsplit("/", 1)[-1] for s in result.skipped} == {"notes.txt", "broken.png"}
-    assert result.train_count + result.val_count == 36
+    assert result.train_count + result.val_count == 15
 
 
 def test_an_image_that_fails_to_decode_late_is_skipped(shapes, seeded_model, monkeypatch):
@@ -255,12 +261,12 @@ def test_cancel_during_training(shapes, seeded_model, private_cache):
     assert_cache_entries_valid(private_cache)
 
 
-def test_flip_view_doubles_training_features_and_caches_them(shapes, seeded_model, count_forwards):
-    result = run_finetune(shapes, FinetuneSettings(epochs=2, flip_view=True), seeded_model, BASE_SHA)
-    assert count_forwards["images"] == 36 + 30  # flipped copies of the 30 training images only
-    assert result.train_count == 30
-    run_finetune(shapes, FinetuneSettings(epochs=2, flip_view=True), seeded_model, BASE_SHA)
-    assert count_forwards["images"] == 66
+def test_flip_view_doubles_training_features_and_caches_them(small, seeded_model, count_forwards):
+    result = run_finetune(small, FinetuneSettings(epochs=2, flip_view=True), seeded_model, BASE_SHA)
+    assert count_forwards["images"] == 15 + 12  # flipped copies of the 12 training images only
+    assert result.train_count == 12
+    run_finetune(small, FinetuneSettings(epochs=2, flip_view=True), seeded_model, BASE_SHA)
+    assert count_forwards["images"] == 27
 
 
 def test_classifier_mode_trains_fc6_to_fc8_on_pool5(tmp_path, seeded_model, seeded_state_dict, private_cache):
