@@ -33,7 +33,7 @@ class ModelBundle:
 
     def describe(self) -> str:
         """One line for the status bar and the CLI: where the weights came from."""
-        name = Path(self.weights_path).name if self.weights_path else ""
+        name = Path(self.weights_path).name if self.weights_path else "not saved"
         if self.source == "imagenet":
             return f"ImageNet weights ({name})"
         if self.source == "finetuned":

@@ -123,8 +123,8 @@ class MainWindow(QMainWindow):
                                  "Open an image or file paths from the clipboard"))
         e.addAction(self._action("clear", "C&lear images", self.classify_view.images.clear, "Ctrl+Shift+Del",
                                  "Remove every image from the list"))
-        e.addAction(self._action("cancel", "&Cancel job", self.classify_view.cancel_batch, "Esc",
-                                 "Stop classifying the folder"))
+        e.addAction(self._action("cancel", "&Cancel job", self.cancel_jobs, "Esc",
+                                 "Stop classifying the folder, or the fine-tune"))
 
         v = self.menuBar().addMenu("&View")
         self.view_menu = v
@@ -150,6 +150,8 @@ class MainWindow(QMainWindow):
             self.file_menu.insertAction(self._file_tail, act)
         save.setEnabled(False)
         view.result_changed.connect(save.setEnabled)
+        view.run_started.connect(self._sync_cancel_action)
+        view.run_ended.connect(self._sync_cancel_action)
         self._sync_tab_actions()
 
     def _sync_tab_actions(self) -> None:
@@ -174,8 +176,18 @@ class MainWindow(QMainWindow):
         self.banner.download_clicked.connect(self.start_download)
         self.banner.open_clicked.connect(self.load_weights_dialog)
         self.banner.cancel_clicked.connect(self.client.worker.cancel_download)
-        self.classify_view.batch_running_changed.connect(lambda on: self.actions["cancel"].setEnabled(on))
+        self.classify_view.batch_running_changed.connect(self._sync_cancel_action)
         self.actions["cancel"].setEnabled(False)
+
+    def cancel_jobs(self) -> None:
+        """Esc: stop the folder being classified and the fine-tune, whichever run."""
+        self.classify_view.cancel_batch()
+        if self.finetune_view.is_running():
+            self.finetune_view.cancel()
+
+    def _sync_cancel_action(self, *_args) -> None:
+        running = self.classify_view.batch_running() or self.finetune_view.is_running()
+        self.actions["cancel"].setEnabled(running)
 
     # ------------------------------------------------------------ worker events
 

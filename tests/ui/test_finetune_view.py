@@ -271,3 +271,19 @@ def test_closing_the_window_mid_run_stops_the_run(make_window, qtbot, shapes):
     window.close()
     qtbot.waitUntil(lambda: not window.client.thread.isRunning(), timeout=10000)
     qtbot.waitUntil(lambda: not any(t.name.startswith("finetune-") for t in threading.enumerate()), timeout=10000)
+
+
+def test_escape_cancels_a_running_finetune(make_window, qtbot, shapes):
+    window, view = open_view(make_window, qtbot)
+    choose(view, qtbot, shapes)
+    cancel = window.actions["cancel"]
+    assert not cancel.isEnabled()
+    view.set_settings(epochs=LONG, batch_size=8)
+    with qtbot.waitSignal(view.progress_shown, timeout=60000,
+                          check_params_cb=lambda ev: ev.phase == "train"):
+        assert view.start()
+    assert cancel.isEnabled() and cancel.shortcut().toString() == "Esc"
+    with qtbot.waitSignal(view.run_ended, timeout=10000) as ended:
+        cancel.trigger()
+    assert ended.args == ["cancelled"]
+    assert not cancel.isEnabled()
