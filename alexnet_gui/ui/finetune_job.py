@@ -72,7 +72,7 @@ class ValItem:
     path: str
     true_index: int
     predicted_index: int
-    confidence: float | None = None  # known for mistakes (softmax of the predicted class)
+    confidence: float | None = None  # softmax probability of the predicted class
 
 
 @dataclass
@@ -227,9 +227,8 @@ def scan_job(signals: FinetuneSignals, folder: str, token: int):
     return factory
 
 
-def finetune_job(signals: FinetuneSignals, folder: str, values: dict, report, token: int):
-    """Train on ``folder`` with settings ``values`` (a plain dict); ``report`` is the
-    health report shown to the user, used to tell which images were validated."""
+def finetune_job(signals: FinetuneSignals, folder: str, values: dict, token: int):
+    """Train on ``folder`` with settings ``values`` (a plain dict)."""
 
     def factory(worker, cancelled) -> Iterator[None]:
         from ..core.finetune import FinetuneCancelled, FinetuneError, FinetuneSettings, run_finetune
@@ -258,45 +257,17 @@ def finetune_job(signals: FinetuneSignals, folder: str, values: dict, report, to
         if handoff.error is not None:
             raise handoff.error
         result = handoff.result
-        outcome = FinetuneOutcome(result, sha, folder, val_items(result, report, folder))
+        outcome = FinetuneOutcome(result, sha, folder, val_items(result))
         signals.finished.emit(token, outcome)
 
     return factory
 
 
-def val_items(result, report, folder: str) -> list[ValItem]:
-    """Each validation image with its predicted class, rebuilt from the split the run drew.
-
-    The run reports only its mistakes; the correct ones are the rest of the
-    validation split (same report, fraction and seed give the same split), less
-    the images it could not decode. If the folder changed since the health
-    report, the split is drawn from a fresh scan.
-    """
-    from ..core.finetune import scan_folder, split
-
-    for attempt in range(2):
-        if report is None or attempt == 1:
-            report = scan_folder(folder)
-        skipped = {s.path for s in result.skipped}
-        _, val = split(report, result.settings.val_fraction, result.settings.seed)
-        val = [e for e in val if e.path not in skipped]
-        index = {name: i for i, name in enumerate(result.classes)}
-        wrong = {m.path: m for m in result.mistakes}
-        items = []
-        for e in val:
-            m = wrong.get(e.path)
-            if m is None:
-                items.append(ValItem(e.path, e.label, e.label))
-            else:
-                items.append(ValItem(e.path, e.label, index[m.predicted_label], m.confidence))
-        counts = [[0] * len(result.classes) for _ in result.classes]
-        for v in items:
-            counts[v.true_index][v.predicted_index] += 1
-        if report.classes == result.classes and counts == result.confusion_matrix.tolist():
-            return items
-    # Still inconsistent (the folder is changing under us): the mistakes are all we know for sure.
+def val_items(result) -> list[ValItem]:
+    """Each validation image with its true and predicted class, as indices."""
     index = {name: i for i, name in enumerate(result.classes)}
-    return [ValItem(m.path, index[m.true_label], index[m.predicted_label], m.confidence) for m in result.mistakes]
+    return [ValItem(v.path, index[v.true_label], index[v.predicted_label], v.confidence)
+            for v in result.val_predictions]
 
 
 def use_model_job(signals: FinetuneSignals, outcome: FinetuneOutcome, token: int):

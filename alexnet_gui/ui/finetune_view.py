@@ -310,8 +310,8 @@ class FinetuneView(QWidget):
         self.progress.setValue(0)
         self._set_progress_text("starting…")
         self._run_status = ""
-        values, report = self.settings_values(), self.report
-        self._run_token = self._start("run", lambda t: jobs.finetune_job(self.signals, self.folder, values, report, t))
+        values = self.settings_values()
+        self._run_token = self._start("run", lambda t: jobs.finetune_job(self.signals, self.folder, values, t))
         self._update_buttons()
         self.run_started.emit()
         return True
