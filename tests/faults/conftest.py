@@ -1,15 +1,15 @@
 """Fixtures for the bad-input and fault suite: seeded weights, the CLI run in-process,
-one shared window for the cases that leave the model as it is, and synthesised drops.
+and one shared window for the cases that leave the model as it is (a window per case
+would cost seconds each).
 
-Every test still gets its own TORCH_HOME and XDG_CACHE_HOME (tests/conftest.py);
-Qt settings live in a folder of this session, never the user's.
+Every test still gets its own TORCH_HOME and XDG_CACHE_HOME (tests/conftest.py); the
+window's Qt settings live in a folder of this session, never the user's.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -63,48 +63,46 @@ def cli_json(cli):
 # ---------------------------------------------------------------- the window
 
 
-@pytest.fixture(scope="session")
-def qt_settings_dir(tmp_path_factory):
-    from PySide6.QtCore import QSettings
-
-    folder = tmp_path_factory.mktemp("qt-settings")
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
-    return folder
-
-
-@pytest.fixture
-def fresh_settings(qt_settings_dir):
-    """A window made in this test starts from empty settings (no remembered weights)."""
-    for child in qt_settings_dir.iterdir():
-        shutil.rmtree(child) if child.is_dir() else child.unlink()
-
-
-def _close(window, qtbot) -> None:
-    window.close()
-    qtbot.waitUntil(lambda: not window.client.thread.isRunning(), timeout=15000)
+_SHARED: dict = {}  # the shared window while it is open, and the environment it was made in
+FAULTS_DIR = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="session")
-def shared_window(request, qapp, qt_settings_dir, seeded_weights, tmp_path_factory):
+def shared_window(request, qapp, seeded_weights, tmp_path_factory):
     """One window with the seeded model for every case that leaves the model as it was
-    (bad images, refused weights). Tests using it must not change the model."""
+    (bad images, refused weights, refused folders). Tests using it must not change the model.
+    It is closed when the last test of this folder is done, before other folders run."""
     from pytestqt.qtbot import QtBot
+    from PySide6.QtCore import QSettings
 
     from alexnet_gui.app import create_window
 
-    for child in qt_settings_dir.iterdir():
-        shutil.rmtree(child) if child.is_dir() else child.unlink()
-    mp = pytest.MonkeyPatch()
     home = tmp_path_factory.mktemp("shared-window-home")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home / "settings"))
+    mp = pytest.MonkeyPatch()
     mp.setenv("TORCH_HOME", str(home / "torch"))
     mp.setenv("XDG_CACHE_HOME", str(home / "cache"))
-    bot = QtBot(request)
     window = create_window(["--weights", str(seeded_weights), "--device", "cpu"])
+    _SHARED.update(window=window, env=mp)
     window.show()
-    bot.waitUntil(lambda: window.model_info is not None, timeout=90000)
+    QtBot(request).waitUntil(lambda: window.model_info is not None, timeout=90000)
     yield window
-    _close(window, bot)
-    mp.undo()
+    close_shared_window()
+
+
+def close_shared_window() -> None:
+    window, mp = _SHARED.pop("window", None), _SHARED.pop("env", None)
+    if window is not None:
+        window.close()  # cancels jobs, stops the worker thread and waits for it
+        assert window.client.thread.wait(30000)
+    if mp is not None:
+        mp.undo()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    if nextitem is None or FAULTS_DIR not in Path(nextitem.path).resolve().parents:
+        close_shared_window()
 
 
 @pytest.fixture
@@ -116,30 +114,6 @@ def window(shared_window, qtbot):
     w.classify_view.images.clear()
     yield w
     assert w.model_info.description.endswith("(seeded-alexnet.pth)"), "a test changed the shared model"
-
-
-@pytest.fixture
-def make_window(qtbot, seeded_weights, fresh_settings):
-    """make_window(*extra_args, weights=seeded) -> a shown window with its model loaded;
-    closed (worker thread stopped) at teardown."""
-    from alexnet_gui.app import create_window
-
-    windows = []
-
-    def make(*args, weights=seeded_weights):
-        argv = ["--device", "cpu", *args]
-        if weights is not None:
-            argv = ["--weights", str(weights), *argv]
-        window = create_window(argv)
-        qtbot.addWidget(window)
-        window.show()
-        windows.append(window)
-        qtbot.waitUntil(lambda: window.model_info is not None, timeout=90000)
-        return window
-
-    yield make
-    for window in windows:
-        _close(window, qtbot)
 
 
 @pytest.fixture(autouse=True)
