@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
                                  "Download alexnet-owt-7be5be79.pth (233 MB) into the torch hub cache"))
         self.file_menu = m
         self._file_tail = m.addSeparator()
-        m.addAction(self._action("quit", "&Quit", self.close, QKeySequence.StandardKey.Quit))
+        m.addAction(self._action("quit", "&Quit", self.close, "Ctrl+Q"))
 
         e = self.menuBar().addMenu("&Edit")
         e.addAction(self._action("paste", "&Paste", self.paste, QKeySequence.StandardKey.Paste,
