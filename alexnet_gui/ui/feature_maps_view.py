@@ -101,6 +101,7 @@ class FeatureMapsView(QWidget):
         rl.addWidget(self.stats)
         rl.addWidget(self.overlay_box)
         self.splitter = QSplitter()
+        self.splitter.setObjectName("feature-maps-splitter")
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 3)

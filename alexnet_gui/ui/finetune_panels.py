@@ -260,6 +260,7 @@ class ResultsWidget(QWidget):
         gv.addWidget(self.gallery_title)
         gv.addWidget(self.gallery, 1)
         self.splitter = QSplitter()
+        self.splitter.setObjectName("finetune-results-splitter")
         self.splitter.addWidget(matrix)
         self.splitter.addWidget(images)
         self.splitter.setStretchFactor(1, 1)

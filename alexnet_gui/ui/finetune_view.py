@@ -86,6 +86,7 @@ class FinetuneView(QWidget):
 
     def _build(self) -> None:
         splitter = QSplitter()
+        splitter.setObjectName("finetune-splitter")
         splitter.addWidget(self._build_left())
         splitter.addWidget(self._build_right())
         splitter.setStretchFactor(1, 1)

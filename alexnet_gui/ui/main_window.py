@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget,
+    QComboBox, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from .classify_view import ClassifyView
@@ -361,14 +361,20 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1100, 760)
-        state = self.settings.value("window/classify-splitter")
-        if state is not None:
-            self.classify_view.splitter.restoreState(state)
+        for splitter in self._splitters():
+            state = self.settings.value(f"splitters/{splitter.objectName()}")
+            if state is not None:
+                splitter.restoreState(state)
         self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0)))
+
+    def _splitters(self) -> list[QSplitter]:
+        """Every named splitter of every view: their positions are remembered."""
+        return [s for s in self.findChildren(QSplitter) if s.objectName()]
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/classify-splitter", self.classify_view.splitter.saveState())
+        for splitter in self._splitters():
+            self.settings.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
         for i in range(self.tabs.count()):
             closing = getattr(self.tabs.widget(i), "on_window_closing", None)

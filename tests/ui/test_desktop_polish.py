@@ -79,14 +79,17 @@ def test_layout_is_restored(make_window, qtbot):
     window = make_window()
     window.resize(760, 560)  # fits the offscreen screen (800x600): restoreGeometry clamps to it
     window.classify_view.splitter.setSizes([180, 800])
+    window.finetune_view.results.splitter.setSizes([150, 500])
     window.tabs.setCurrentIndex(1)
     sizes = window.classify_view.splitter.sizes()
+    ft_sizes = window.finetune_view.results.splitter.sizes()
     size = window.size()
     window.close()
     again = make_window()
     assert again.tabs.currentIndex() == 1
     assert again.size() == size
     assert abs(again.classify_view.splitter.sizes()[0] - sizes[0]) <= 2
+    assert again.finetune_view.results.splitter.sizes() == ft_sizes
 
 
 def test_drop_highlight_shows_while_dragging(make_window, image_dir):
