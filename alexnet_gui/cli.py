@@ -118,11 +118,13 @@ def _cmd_classify(args) -> int:
     # the folder was given. ``order`` holds an index into ``paths`` or an error.
     paths, order = [], []
     for p in args.paths:
+        skipped: list[ImageLoadError] = []
         try:
-            found = expand_paths([p])
+            found = expand_paths([p], skipped)
         except ImageLoadError as exc:
             order.append({"path": exc.path, "error": str(exc)})
         else:
+            order.extend({"path": e.path, "error": str(e)} for e in skipped)
             order.extend(range(len(paths), len(paths) + len(found)))
             paths.extend(found)
     errors = [e for e in order if isinstance(e, dict)]

@@ -60,18 +60,27 @@ def is_image_path(path: PathLike) -> bool:
     return _as_path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
-def find_images(folder: PathLike) -> list[Path]:
+def find_images(folder: PathLike, skipped: list[ImageLoadError] | None = None) -> list[Path]:
     """Image files under ``folder``, recursively, sorted, hidden entries skipped.
 
-    An unreadable folder raises :class:`ImageLoadError`; unreadable subfolders are skipped.
+    An unreadable folder raises :class:`ImageLoadError`; an unreadable subfolder
+    is left out and, when ``skipped`` is given, an error naming it is appended there.
     """
     root = _as_path(folder)
     if not root.is_dir():
         raise ImageLoadError(root, "is not a folder")
     if not os.access(root, os.R_OK | os.X_OK):
         raise ImageLoadError(root, "permission denied: the folder cannot be read")
+
+    def on_error(exc: OSError) -> None:
+        where = exc.filename if exc.filename is not None else root
+        if _as_path(where) == root:
+            raise ImageLoadError(root, f"the folder cannot be read ({exc.strerror or exc})")
+        if skipped is not None:
+            skipped.append(ImageLoadError(where, f"the folder cannot be read ({exc.strerror or exc}); its images are left out"))
+
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             if not name.startswith(".") and is_image_path(name):
@@ -79,12 +88,13 @@ def find_images(folder: PathLike) -> list[Path]:
     return sorted(found)
 
 
-def expand_paths(paths) -> list[Path]:
-    """Files stay as given (in order); folders become the images inside them."""
+def expand_paths(paths, skipped: list[ImageLoadError] | None = None) -> list[Path]:
+    """Files stay as given (in order); folders become the images inside them
+    (unreadable subfolders go to ``skipped``, see :func:`find_images`)."""
     out: list[Path] = []
     for p in paths:
         p = _as_path(p)
-        out.extend(find_images(p) if p.is_dir() else [p])
+        out.extend(find_images(p, skipped) if p.is_dir() else [p])
     return out
 
 

@@ -108,15 +108,19 @@ class ClassifyView(QWidget):
         from ..core.images import ImageLoadError, find_images  # Pillow only, no torch
 
         files: list[str] = []
+        problems: list[ImageLoadError] = []
         for p in paths:
             p = Path(p)
             if p.is_dir():
                 try:
-                    files.extend(str(f) for f in find_images(p))
+                    files.extend(str(f) for f in find_images(p, problems))
                 except ImageLoadError as exc:
-                    self.window().statusBar().showMessage(str(exc), 8000) if self.window() else None
+                    problems.append(exc)
             else:
                 files.append(str(p))
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            self._status(f"{problems[0]}{more}")
         if not files:
             return 0
         queued = self.images.add_paths(files)

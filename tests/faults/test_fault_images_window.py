@@ -116,8 +116,8 @@ def test_a_file_deleted_after_the_folder_was_listed(window, tmp_path, qtbot, mon
     write_png(gone, seed=2)
     real_find = images.find_images
 
-    def find_then_delete(root):
-        found = real_find(root)
+    def find_then_delete(root, skipped=None):
+        found = real_find(root, skipped)
         gone.unlink()  # after the folder was listed, before the worker reads the file
         return found
 
