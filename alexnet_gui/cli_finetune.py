@@ -63,6 +63,7 @@ def _cmd_finetune(args) -> int:
         raise CliError(f"{out}: the folder {out.parent} does not exist")
     if out.is_dir():
         raise CliError(f"{out}: is a folder; --out names the model file to write")
+    _check_writable(out)
 
     bundle, device = load_model_for_cli(args, allow_untrained=False)
     report = _StderrProgress()
@@ -71,6 +72,8 @@ def _cmd_finetune(args) -> int:
                               progress=report, val_folder=args.val_folder)
     except FinetuneError as exc:
         report.finish()
+        for skipped in exc.skipped:
+            eprint(f"skipped {skipped.path}: {skipped.error}")
         raise CliError(str(exc), code=EXIT_FAILED) from None
     report.finish()
     try:
@@ -87,6 +90,19 @@ def _cmd_finetune(args) -> int:
     else:
         print(_text_summary(result, out))
     return EXIT_OK
+
+
+def _check_writable(out: Path) -> None:
+    """Find an unwritable output folder before the work, not after it."""
+    import tempfile
+
+    from .core.weights import os_error_cause
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".part"):
+            pass
+    except OSError as exc:
+        raise CliError(f"{out.name}: cannot write in {out.parent} ({os_error_cause(exc)})") from None
 
 
 def _text_summary(result, out: Path) -> str:

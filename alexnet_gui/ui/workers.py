@@ -18,6 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
@@ -95,14 +96,26 @@ class ModelWorker(QObject):
         except WeightsError as exc:
             self.model_load_failed.emit(str(exc))
             return
-        self._install(bundle)
+        if bundle.source != "finetuned":
+            self._install(bundle)
+            return
+        # A fine-tuned model: keep the base it can be compared with, and say so
+        # when the checkpoint was trained from other base weights than that one.
+        base = self.base_bundle or (self.bundle if self.bundle and self.bundle.source != "finetuned" else None)
+        trained_on = bundle.meta.get("base_weights_sha256")
+        if base is not None and base.sha256 and trained_on and trained_on != base.sha256:
+            self.notice.emit(
+                f"{Path(path).name} was fine-tuned from other base weights (sha256 {trained_on[:8]}, "
+                f"loaded base {base.sha256[:8]}): its own predictions are unaffected (it holds every layer), "
+                "but Compare shows the loaded base")
+        self.base_bundle = base
+        self._install(bundle, keep_base=base is not None)
 
     def install_bundle(self, bundle, keep_base: bool) -> None:
         """Make ``bundle`` the classifying model (jobs call this, in this thread)."""
         self._install(bundle, keep_base=keep_base)
 
     def _install(self, bundle, keep_base: bool = False) -> None:
-
         if keep_base and self.bundle is not None:
             self.base_bundle = self.base_bundle or self.bundle
         elif not keep_base:

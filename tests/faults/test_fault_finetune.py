@@ -53,7 +53,10 @@ def test_cli_refuses_the_folder(cli, tmp_path, case):
     out = tmp_path / "model.pth"
     code, stdout, err = cli("finetune", folder, "--out", out)
     assert code == 1 and stdout == ""
-    assert err.startswith("alexnet-cli: error: ") and message in err, err
+    *skipped_lines, last = err.splitlines()
+    assert last.startswith("alexnet-cli: error: ") and message in last, err
+    # The files the scan left out are named with their cause: often why a class is too small.
+    assert skipped_lines == [f"skipped {folder / name}: {cause}" for name, cause in FOLDERS[case][2]]
     if case == "empty":
         assert f"{folder} has no class subfolders" in err
     assert "Traceback" not in err
@@ -110,8 +113,14 @@ def test_cli_save_refused_keeps_the_earlier_model(cli, small_folder, tmp_path, m
     out.write_bytes(b"the model saved last week")
     refuse_writes_in(monkeypatch, out_dir, err_no)
     code, stdout, err = cli("finetune", small_folder, "--out", out, "--epochs", "2")
-    assert code == 1
-    assert err.splitlines()[-1] == f"alexnet-cli: error: colours.pth: could not save ({cause})"
+    if err_no == errno.EACCES:
+        # An unwritable folder is found before the work (a probe file), not after training.
+        assert code == 2 and stdout == ""
+        assert err.splitlines()[-1] == f"alexnet-cli: error: colours.pth: cannot write in {out_dir} ({cause})"
+    else:
+        # A disk that fills up is only found when the model is written.
+        assert code == 1
+        assert err.splitlines()[-1] == f"alexnet-cli: error: colours.pth: could not save ({cause})"
     assert out.read_bytes() == b"the model saved last week"
     assert sorted(p.name for p in out_dir.iterdir()) == ["colours.pth"]  # no temp file left
 

@@ -78,3 +78,39 @@ def test_classify_on_cuda(make_window, image_dir, qtbot):
     qtbot.waitUntil(lambda: "CUDA" in window.device_label.text(), timeout=60000)
     window.open_paths([image_dir(1) / "img000.png"])
     qtbot.waitUntil(lambda: len(window.classify_view.bars.texts()) == 5, timeout=30000)
+
+
+def finetuned_checkpoint(path, base_sha: str):
+    from alexnet_gui.core.model import build_model, swap_head
+    from alexnet_gui.core.weights import save_checkpoint
+
+    model = swap_head(build_model(seed=1), 3)
+    save_checkpoint(path, model.state_dict(), ["cats", "dogs", "owls"], {"base_weights_sha256": base_sha})
+    return path
+
+
+def test_finetuned_checkpoint_keeps_base_and_names_classes(make_window, image_dir, tmp_path, qtbot):
+    window = make_window()
+    base_sha = window.model_info.sha256
+    ckpt = finetuned_checkpoint(tmp_path / "pets.pth", base_sha)
+    notices = []
+    window.client.worker.notice.connect(notices.append)
+    window.load_weights(str(ckpt))
+    qtbot.waitUntil(lambda: window.model_info.source == "finetuned", timeout=30000)
+    assert window.model_info.class_names == ["cats", "dogs", "owls"]
+    assert window.model_info.base_description is not None  # the base stays for Compare
+    window.classify_view.set_compare(True)
+    window.client.compare_requested.emit(True)
+    window.open_paths([image_dir(1) / "img000.png"])
+    qtbot.waitUntil(lambda: len(window.classify_view.compare_bars.texts()) == 5, timeout=30000)
+    assert {t.split(" — ")[0] for t in window.classify_view.bars.texts()} <= {"cats", "dogs", "owls"}
+    assert not any("other base weights" in n for n in notices)
+
+
+def test_finetuned_checkpoint_from_other_base_is_flagged(make_window, tmp_path, qtbot):
+    window = make_window()
+    ckpt = finetuned_checkpoint(tmp_path / "pets.pth", "0" * 64)
+    with qtbot.waitSignal(window.client.worker.notice, timeout=30000) as blocker:
+        window.load_weights(str(ckpt))
+    assert "pets.pth was fine-tuned from other base weights" in blocker.args[0]
+    qtbot.waitUntil(lambda: window.model_info.source == "finetuned", timeout=30000)

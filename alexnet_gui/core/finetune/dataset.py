@@ -76,7 +76,7 @@ class HealthReport:
 
     def raise_if_refused(self) -> None:
         if self.problems:
-            raise FinetuneError("; ".join(self.problems))
+            raise FinetuneError("; ".join(self.problems), self.skipped)
 
     def summary(self) -> str:
         """Several lines of plain text for a terminal or a log."""
