@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
 )
 
 from .classify_view import ClassifyView
-from .drop_overlay import DropOverlayWidget, paths_from_mime
+from .drop_overlay import DropOverlayWidget, local_path, paths_from_mime
 from .filters_view import add_views as add_inside_views
 from .finetune_view import FinetuneView
 from .help_dialogs import show_about, show_shortcuts
@@ -291,7 +291,7 @@ class MainWindow(QMainWindow):
         if not paths and mime.hasText():
             for line in mime.text().splitlines():
                 line = line.strip()
-                p = QUrl(line).toLocalFile() if line.startswith("file:") else line
+                p = local_path(QUrl(line)) if line.startswith("file:") else line
                 if p and Path(p).exists():
                     paths.append(p)
         if not paths and mime.hasImage():

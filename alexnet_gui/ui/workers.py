@@ -59,7 +59,7 @@ class ModelWorker(QObject):
 
     # ------------------------------------------------------------ model
 
-    @Slot(str, str)
+    @Slot(object, str)
     def load(self, weights_path: str, device_spec: str) -> None:
         """Startup: import torch, pick the device, load weights (or untrained)."""
         self.model_loading.emit("loading model…")
@@ -85,7 +85,7 @@ class ModelWorker(QObject):
         gc.collect()
         gc.freeze()
 
-    @Slot(str)
+    @Slot(object)
     def load_weights_file(self, path: str) -> None:
         from ..core.bundle import bundle_from_file
         from ..core.weights import WeightsError
@@ -364,8 +364,8 @@ class ModelWorker(QObject):
 class WorkerClient(QObject):
     """GUI-side handle: owns the thread, sends requests, hands out job ids."""
 
-    load_requested = Signal(str, str)
-    weights_file_requested = Signal(str)
+    load_requested = Signal(object, str)  # weights path (a Python str: see classify_requested), device
+    weights_file_requested = Signal(object)  # path
     # Paths travel as Python objects: a queued `list`/`str` argument becomes a QString,
     # which drops the lone surrogates that stand for a file name's non-UTF-8 bytes.
     classify_requested = Signal(int, object)  # job id, list[str]
