@@ -97,7 +97,9 @@ def iter_batches(paths: Sequence[str], batch_size: int = 32, keep_images: bool =
     from concurrent.futures import ThreadPoolExecutor
 
     chunks = [list(paths[i : i + batch_size]) for i in range(0, len(paths), batch_size)]
-    if not chunks:
+    if len(chunks) <= 1:  # nothing to overlap with: skip the thread
+        for chunk in chunks:
+            yield load_batch(chunk, keep_images)
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode") as pool:
         pending = pool.submit(load_batch, chunks[0], keep_images)

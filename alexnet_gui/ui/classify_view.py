@@ -255,7 +255,8 @@ class ClassifyView(QWidget):
         self.caption.setAccessibleName(self.caption.text())
         self.bars.show_prediction(e.result.prediction)
         self.compare_bars.show_prediction(e.result.compare if self._compare else None)
-        if e.preview is None and e.status == "done" and path not in self._pending_preview:
+        if (e.preview is None and e.status == "done" and not e.result.pictures_pending
+                and path not in self._pending_preview):
             # Folder jobs send thumbnails only; the large preview comes with a single request.
             self._pending_preview.add(path)
             self._classify([path])

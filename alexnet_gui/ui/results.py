@@ -34,6 +34,7 @@ class ImageResult:
     thumbnail: np.ndarray | None = None  # (h, w, 3) uint8
     preview: np.ndarray | None = None  # (h, w, 3) uint8
     size: tuple[int, int] | None = None  # original (width, height)
+    pictures_pending: bool = False  # thumbnail and preview follow in a second update
 
 
 @dataclass

@@ -18,6 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
@@ -197,16 +198,18 @@ class ModelWorker(QObject):
                 return
             preds = self.predict_batch(batch, self.bundle)
             compare = self.predict_batch(batch, self.base_bundle) if self.compare and self.base_bundle else None
-            results = []
-            for i, pred in enumerate(preds):
-                r = ImageResult(pred.path, pred, compare[i] if compare else None)
+            results = [ImageResult(p.path, p, compare[i] if compare else None,
+                                   size=batch.images[i].size if i in batch.images else None)
+                       for i, p in enumerate(preds)]
+            if total == 1:
+                # One dropped image: its top-5 goes out now, the pictures in a second update.
+                self.predictions_ready.emit(job_id, [replace(r, pictures_pending=True) for r in results])
+            for i, r in enumerate(results):
                 if i in batch.images:
-                    img = batch.images[i]
-                    r.size = img.size
-                    r.thumbnail = fit(img, THUMBNAIL_SIZE)
+                    r.thumbnail = fit(batch.images[i], THUMBNAIL_SIZE)
                     if total == 1:
-                        r.preview = fit(img, PREVIEW_SIZE)
-                results.append(r)
+                        r.preview = fit(batch.images[i], PREVIEW_SIZE)
+            self.predictions_ready.emit(job_id, results)
             done += len(batch.paths)
             self.predictions_ready.emit(job_id, results)
             self.job_progressed.emit(job_id, done, total)
