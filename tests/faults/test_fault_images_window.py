@@ -60,7 +60,8 @@ def test_dropped_case(window, case, tmp_path, qtbot, still_classifies, no_modal_
     if expect is OK:
         assert entry.status == "done", entry.error
         qtbot.waitUntil(lambda: len(view.bars.texts()) == 5, timeout=30000)
-        assert entry.preview is not None and entry.icon is not None
+        # the thumbnail and the preview follow the top-5 in a second update
+        qtbot.waitUntil(lambda: entry.preview is not None and entry.icon is not None, timeout=30000)
     else:
         assert entry.status == "error"
         assert entry.error.startswith(f"{display_name(path)}: ") and expect in entry.error
