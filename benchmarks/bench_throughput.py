@@ -60,7 +60,7 @@ def core_seconds(folder: Path, device: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    ap.add_argument("--per-class", type=int, default=64, help="images per shape; 4 shapes")
+    ap.add_argument("--per-class", type=int, default=128, help="images per shape; 4 shapes")
     args = ap.parse_args()
     isolate(f"throughput-{args.device}")
     load_before = loadavg()

@@ -200,7 +200,8 @@ def model_only_forward_seconds(model, x, batch: int = 64, device: str = "cpu") -
 
     chunks = [x[s : s + batch].to(device) for s in range(0, x.shape[0], batch)]
     with torch.inference_mode():
-        model(chunks[0][:2])  # warm
+        for _ in range(2):  # warm: the first calls at a new batch shape set up kernels and memory
+            model(chunks[0])
         sync(device)
         t0 = time.perf_counter()
         for c in chunks:

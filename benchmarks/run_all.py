@@ -7,7 +7,7 @@ after each script (other work on a 2-core machine moves every number).
 The latency, throughput and fine-tune benchmarks run on CUDA too when there
 is a GPU. Data, weights and caches live in a temp folder removed at the end.
 
-    python benchmarks/run_all.py [--only startup,latency] [--quick] [--no-cuda] [--out PATH]
+    python benchmarks/run_all.py [--only startup,latency] [--quick] [--no-cuda] [--quiet-wait S] [--out PATH]
 """
 
 from __future__ import annotations
@@ -51,6 +51,39 @@ print(json.dumps({
 """
 
 
+def cpu_busy_seconds() -> float:
+    """CPU-seconds the whole machine has been busy (all cores), from /proc/stat."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError):
+        return float("nan")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def others_share(seconds: float = 1.0) -> float:
+    """Share of all cores (0..1) used by other processes over ``seconds`` while we sleep."""
+    b0 = cpu_busy_seconds()
+    time.sleep(seconds)
+    return max(0.0, (cpu_busy_seconds() - b0) / (seconds * (os.cpu_count() or 1)))
+
+
+def wait_for_quiet(max_wait: float, threshold: float) -> float:
+    """Sleep until other processes use less than ``threshold`` of the CPU (or ``max_wait`` passes)."""
+    end = time.monotonic() + max_wait
+    share = others_share()
+    while share >= threshold and time.monotonic() < end:
+        share = others_share()
+    return share
+
+
 def loadavg() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -86,9 +119,11 @@ def machine() -> dict:
             "os": f"{osname}, kernel {platform.release()}, {platform.machine()}"}
 
 
-def run_one(script: str, args: list[str], timeout: int, env: dict) -> dict:
+def run_one(script: str, args: list[str], timeout: int, env: dict, quiet_wait: float) -> dict:
+    share_before = wait_for_quiet(quiet_wait, 0.25) if quiet_wait > 0 else others_share()
     t0 = time.perf_counter()
     before = loadavg()
+    busy0, mine0 = cpu_busy_seconds(), children_cpu_seconds()
     try:
         out = subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True,
                              timeout=timeout, env=env, cwd=HERE.parent)
@@ -98,6 +133,8 @@ def run_one(script: str, args: list[str], timeout: int, env: dict) -> dict:
         stdout = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
     seconds = time.perf_counter() - t0
+    others = (cpu_busy_seconds() - busy0) - (children_cpu_seconds() - mine0)
+    others_during = max(0.0, others / (seconds * (os.cpu_count() or 1)))
     result = None
     for line in reversed(stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
@@ -107,7 +144,8 @@ def run_one(script: str, args: list[str], timeout: int, env: dict) -> dict:
         tail = "\n".join(ln for ln in stderr.splitlines() if "propagateSizeHints" not in ln)[-1500:]
         tail = tail.replace(str(HERE.parent), ".")  # no machine-specific paths in the committed results
         result = {"error": f"exit {rc}", "stderr": tail, **(result or {})}
-    result.update(seconds=seconds, load_before_run=before, load_after_run=loadavg(), script=script, args=args)
+    result.update(seconds=seconds, load_before_run=before, load_after_run=loadavg(), script=script, args=args,
+                  others_before=share_before, others_during=others_during)
     return result
 
 
@@ -152,11 +190,15 @@ def write_results(path: Path, info: dict, mach: dict, results: list[dict], total
         if "error" in r:
             lines += [f"- `{r['script']}` failed ({r['error']}):", "", "```", r.get("stderr", "").strip(), "```", ""]
     lines += ["", "## Load while measuring", "",
-              "Load average (1, 5, 15 min) before and after each script; on 2 cores anything above ~2 means "
-              "other work shared the CPU, which slows both sides of a ratio but not always equally.", "",
-              "| script | arguments | seconds | load before | load after |", "| --- | --- | --- | --- | --- |"]
+              "Other processes' share of all cores just before and during each script (from /proc/stat, less "
+              "the benchmark's own CPU time), and the load average (1, 5, 15 min; it includes the benchmark "
+              "itself). Others' work slows both sides of a ratio, but not always equally, and it lengthens GUI "
+              "stalls: numbers measured while others used the CPU are upper bounds.", "",
+              "| script | arguments | seconds | others before | others during | load before | load after |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
-        lines.append(f"| {r['script']} | {' '.join(r['args']) or '—'} | {r['seconds']:.0f} | {r['load_before_run']} | "
+        lines.append(f"| {r['script']} | {' '.join(r['args']) or '—'} | {r['seconds']:.0f} | "
+                     f"{r['others_before'] * 100:.0f} % | {r['others_during'] * 100:.0f} % | {r['load_before_run']} | "
                      f"{r['load_after_run']} |")
     lines += ["", "How each number is measured: see the docstring at the top of each `benchmarks/bench_*.py` and "
               "`benchmarks/README.md`.", ""]
@@ -169,6 +211,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes: checks the scripts, numbers mean little")
     ap.add_argument("--no-cuda", action="store_true", help="skip the CUDA runs even with a GPU")
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    ap.add_argument("--quiet-wait", type=float, default=30.0,
+                    help="before each script, wait up to this many seconds for other processes to use < 25 %% of the CPU")
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
 
@@ -187,8 +231,10 @@ def main() -> int:
                 continue
             for device in devices if on_cuda else ["cpu"]:
                 argv = (quick_extra if args.quick else extra) + (["--device", device] if on_cuda else [])
-                print(f"[{time.perf_counter() - t0:5.0f} s] {script} {' '.join(argv)}  (load {loadavg()})", flush=True)
-                r = run_one(script, argv, timeout, env)
+                print(f"[{time.perf_counter() - t0:5.0f} s] {script} {' '.join(argv)}", flush=True)
+                r = run_one(script, argv, timeout, env, args.quiet_wait)
+                print(f"    others used {r['others_before'] * 100:.0f} % of the CPU before, "
+                      f"{r['others_during'] * 100:.0f} % during ({r['seconds']:.0f} s)", flush=True)
                 for x in r.get("rows", []):
                     print(f"    {verdict(x['passed']):8} {x['what']}: {x['measured']} vs {x['reference']}", flush=True)
                 if "error" in r:

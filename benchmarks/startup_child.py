@@ -2,27 +2,30 @@ import time
 
 T_TOP = time.time()  # first statement: when the interpreter got to our code
 
-"""The app process for ``bench_startup.py``: build and show the real window, note
-when it is first painted, then time the GUI thread's heartbeat until the model
-has loaded. Prints one JSON line and exits. Argument: the seeded weights file."""
+"""A fresh process for ``bench_startup.py``. Prints one JSON line and exits.
+
+``startup_child.py app WEIGHTS``: build and show the real window, note when it
+is first painted, run the GUI heartbeat until the model has loaded and for
+``AFTER_S`` more seconds (the worker's start-up garbage collection falls there).
+
+``startup_child.py bare WEIGHTS``: the reference: a plain QLabel, and a plain
+Python thread that imports torch+torchvision and loads the same weights into
+torchvision's AlexNet, with the same heartbeat.
+"""
 
 import json  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+AFTER_S = 2.0
 
 
-def main() -> int:
-    from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from alexnet_gui.app import create_window
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from common import Heartbeat, on_gui  # noqa: PLC0415
-
-    times: dict[str, float] = {"top": T_TOP}
+def first_paint_spy(times: dict):
+    from PySide6.QtCore import QEvent, QObject
 
     class FirstPaint(QObject):
         def eventFilter(self, obj, event):  # noqa: N802 - Qt override
@@ -32,31 +35,76 @@ def main() -> int:
                 times["exposed"] = time.time()
             return False
 
-    window = create_window(["--weights", sys.argv[1], "--device", "cpu"])
+    return FirstPaint()
+
+
+def main() -> int:
+    mode, weights = sys.argv[1], sys.argv[2]
+    from PySide6.QtCore import QObject, QTimer, Signal
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    from common import Heartbeat, on_gui  # noqa: PLC0415 - no torch in there at import time
+
+    times: dict[str, float] = {"top": T_TOP}
+    spy = first_paint_spy(times)
+    result: dict = {}
+
+    if mode == "app":
+        from alexnet_gui.app import create_window
+
+        window = create_window(["--weights", weights, "--device", "cpu"])
+        loaded_signal = window.client.worker.model_loaded
+    else:
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        window = QLabel("loading…")
+        window.resize(600, 400)
+
+        class Loader(QObject):
+            loaded = Signal(object)
+
+        loader = Loader()
+        loaded_signal = loader.loaded
+
+        def load() -> None:
+            import torch
+            import torchvision
+
+            model = torchvision.models.alexnet()
+            model.load_state_dict(torch.load(weights, weights_only=True))
+            loader.loaded.emit(model)
+
+        threading.Thread(target=load, name="bare-loader", daemon=True).start()
+
     times["created"] = time.time()
-    spy = FirstPaint()
     window.installEventFilter(spy)
     window.show()
-    handle = window.windowHandle()
-    if handle is not None:
-        handle.installEventFilter(spy)
+    if window.windowHandle() is not None:
+        window.windowHandle().installEventFilter(spy)
     times["show_returned"] = time.time()
     heartbeat = Heartbeat().start()
     QTimer.singleShot(0, lambda: times.setdefault("first_loop_turn", time.time()))
-    result: dict = {}
+    app = QApplication.instance()
+
+    def after() -> None:
+        result["after_load"] = heartbeat.stats()
+        heartbeat.stop()
+        window.close()
+        app.quit()
 
     def on_loaded(_info) -> None:
+        if "loaded" in times:
+            return
         times["loaded"] = time.time()
-        result.update(heartbeat.stats())
-        heartbeat.stop()
-        QTimer.singleShot(0, window.close)
-        QTimer.singleShot(0, QApplication.instance().quit)
+        result["load"] = heartbeat.stats()
+        heartbeat.mark()
+        QTimer.singleShot(int(AFTER_S * 1000), after)
 
-    relay = on_gui(window.client.worker.model_loaded, on_loaded)  # noqa: F841 - kept alive
-    QTimer.singleShot(180_000, QApplication.instance().quit)
-    QApplication.instance().exec()
-    window.client.shutdown()
-    print(json.dumps({"times": times, "load_stall": result}), flush=True)
+    relay = on_gui(loaded_signal, on_loaded)  # noqa: F841 - kept alive while the loop runs
+    QTimer.singleShot(180_000, app.quit)
+    app.exec()
+    if mode == "app":
+        window.client.shutdown()
+    print(json.dumps({"times": times, "stalls": result}), flush=True)
     return 0 if "loaded" in times else 1
 
 
