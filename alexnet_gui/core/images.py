@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -101,13 +102,20 @@ def expand_paths(paths, skipped: list[ImageLoadError] | None = None) -> list[Pat
 def load_image(path: PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Open ``path`` as an upright RGB image (first frame of animations)."""
     path = _as_path(path)
-    try:
+    with image_errors(path):
         if path.is_dir():
             raise ImageLoadError(path, "is a folder, not an image")
         if path.stat().st_size == 0:
             raise ImageLoadError(path, "the file is empty (0 bytes)")
         with Image.open(path) as img:
             return _to_rgb_upright(img, path, max_pixels)
+
+
+@contextmanager
+def image_errors(path: Path):
+    """Turn what Pillow and the file system raise for ``path`` into ImageLoadError."""
+    try:
+        yield
     except ImageLoadError:
         raise
     except FileNotFoundError:

@@ -24,9 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from ..images import MAX_PIXELS, ImageLoadError, is_image_path
+from ..images import MAX_PIXELS, ImageLoadError, image_errors, is_image_path
 from .control import Eta, Progress, RunControl
 from .errors import FinetuneError
 
@@ -248,7 +248,7 @@ def _check_file(path: Path) -> tuple[str | None, str | None]:
 
 
 def _check_image_bytes(data: bytes, path: Path) -> None:
-    try:
+    with image_errors(path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
@@ -261,14 +261,6 @@ def _check_image_bytes(data: bytes, path: Path) -> None:
                     img.load()  # no end marker: decode to tell a cut file from trailing bytes
                 else:
                     img.verify()  # PNG: walks every chunk and checks its CRC; cheap
-    except ImageLoadError:
-        raise
-    except UnidentifiedImageError:
-        raise ImageLoadError(path, "not an image, or a format Pillow cannot read") from None
-    except Image.DecompressionBombError as exc:
-        raise ImageLoadError(path, f"refused as a decompression bomb ({exc})") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageLoadError(path, f"the image data is damaged or truncated ({exc})") from None
 
 
 # ---------------------------------------------------------------- judging
