@@ -51,6 +51,7 @@ class ShownProbe:
         self.path = None
         self.t_result = self.t_painted = None
         self.forward_s = None
+        self.arrived: dict[str, float] = {}  # path -> first predictions_ready on the GUI thread
         probe = self
 
         class PaintSpy(QObject):
@@ -70,6 +71,7 @@ class ShownProbe:
     def _on_predictions(self, _job, results) -> None:
         view = self.window.classify_view
         for r in results:
+            self.arrived.setdefault(r.path, time.perf_counter())
             if r.path == self.path and r.prediction.ok and view.current_path() == self.path and view.bars.texts():
                 self.t_result = time.perf_counter()
                 self.forward_s = r.prediction.seconds
@@ -94,7 +96,7 @@ def main() -> None:
     probe = ShownProbe(window)
     idle(0.5)
 
-    refs, apps, forwards, painted = [], [], [], 0
+    refs, apps, forwards, arrivals, trips, painted = [], [], [], [], [], 0
     for i, path in enumerate(paths):
         ref = reference_once(model, transform, path, args.device)
         idle(0.1)
@@ -104,11 +106,21 @@ def main() -> None:
             raise RuntimeError(f"no top-5 shown for {path}")
         t_shown = probe.t_painted or probe.t_result
         painted += probe.t_painted is not None
+        arrival = probe.arrived[path] - t0
+        idle(0.1)
+        # Diagnostic: the worker's round trip alone, no list, selection or bars work on the GUI side.
+        probe.arrived.pop(path, None)
+        t1 = time.perf_counter()
+        window.client.classify([path])
+        wait_until(lambda: path in probe.arrived, timeout_s=60)
+        trip = probe.arrived[path] - t1
         idle(0.1)
         if i >= args.warmup:
             refs.append(ref)
             apps.append(t_shown - t0)
             forwards.append(probe.forward_s or 0.0)
+            arrivals.append(arrival)
+            trips.append(trip)
     close_window(window)
 
     app_s, ref_s = median(apps), median(refs)
@@ -120,7 +132,9 @@ def main() -> None:
     notes = [
         f"latency ({dev}): median of {len(apps)} alternating rounds after {args.warmup} warm-up rounds; "
         f"window min/max {ms(min(apps))}/{ms(max(apps))}, reference min/max {ms(min(refs))}/{ms(max(refs))}; "
-        f"the worker's own forward pass (median) {ms(median(forwards))}; "
+        f"the worker's own forward pass (median) {ms(median(forwards))}; drop -> first predictions_ready on the GUI "
+        f"thread {ms(median(arrivals))}, then bars filled and painted; the worker's round trip alone "
+        f"(client.classify -> predictions_ready, no drop handling) {ms(median(trips))}; "
         f"{painted} of {len(paths)} rounds ended on a paint of the bars (else 200 ms after they were filled).",
     ]
     emit({"name": f"latency-{args.device}", "rows": rows, "notes": notes, "app_s": apps, "reference_s": refs,

@@ -211,7 +211,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes: checks the scripts, numbers mean little")
     ap.add_argument("--no-cuda", action="store_true", help="skip the CUDA runs even with a GPU")
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
-    ap.add_argument("--quiet-wait", type=float, default=30.0,
+    ap.add_argument("--quiet-wait", type=float, default=20.0,
                     help="before each script, wait up to this many seconds for other processes to use < 25 %% of the CPU")
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
