@@ -11,30 +11,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    Heartbeat, close_window, emit, idle, isolate, loadavg, on_gui, open_window, row, rss_mb, seeded_weights,
-    shapes_folder, wait_model, wait_until,
+    Heartbeat, classify_folder, close_window, emit, idle, isolate, loadavg, open_window, row, rss_mb, seeded_weights,
+    shapes_folder, wait_model,
 )
 
 GROWTH_BUDGET_MB = 50
 STALL_BUDGET_MS = 50
-
-
-def one_pass(window, folder: Path, n: int) -> float:
-    finished: set[int] = set()
-    relay = on_gui(window.client.worker.job_finished, lambda job, _c: finished.add(job))
-    t0 = time.perf_counter()
-    queued = window.open_paths([str(folder)])
-    assert queued == n, f"{queued} queued, expected {n}"
-    job = window.client._next_id  # noqa: SLF001 - the id the folder job got
-    if not wait_until(lambda: job in finished, timeout_s=900):
-        raise RuntimeError("the folder job did not finish")
-    del relay
-    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -53,7 +39,7 @@ def main() -> None:
     seconds, stalls = [], []
     for k in (1, 2):
         beat.mark()
-        seconds.append(one_pass(window, folder, n))
+        seconds.append(classify_folder(window, folder, n))
         stalls.append(beat.stats())
         idle(1.0)
         rss[f"pass{k}"] = rss_mb()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    Heartbeat, close_window, drop_files, emit, idle, isolate, loadavg, on_gui, open_window, photo_copies, row,
+    Heartbeat, classify_folder, close_window, drop_files, emit, idle, isolate, loadavg, on_gui, open_window, photo_copies, row,
     seeded_weights, shapes_folder, wait_model, wait_until,
 )
 
@@ -80,14 +80,8 @@ def classify_one(window, answers: Answers, paths) -> dict:
     return {}
 
 
-def folder_batch(window, folder: Path) -> dict:
-    finished: set[int] = set()
-    relay = on_gui(window.client.worker.job_finished, lambda job, _c: finished.add(job))
-    n = window.open_paths([str(folder)])
-    job = window.client._next_id  # noqa: SLF001 - the id the folder job got
-    if not wait_until(lambda: job in finished, timeout_s=600):
-        raise RuntimeError("folder job did not finish")
-    del relay
+def folder_batch(window, folder: Path, n: int) -> dict:
+    classify_folder(window, folder, n)
     return {"images": n}
 
 
@@ -152,7 +146,7 @@ def main() -> None:
         ("idle", lambda: idle(2.0) or {}),
         ("plain torch thread", plain_torch_thread),
         ("classify one", lambda: classify_one(window, answers, [str(p) for p in photos])),
-        ("folder batch", lambda: folder_batch(window, folder)),
+        ("folder batch", lambda: folder_batch(window, folder, 4 * args.folder_per_class)),
         ("fine-tune", lambda: finetune(window, ft_folder, photos, answers)),
     ):
         idle(0.3)

@@ -20,27 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    close_window, emit, idle, isolate, loadavg, model_only_forward_seconds, on_gui, open_window, preprocessed, row,
-    seeded_weights, shapes_folder, torchvision_reference, wait_model, wait_until,
+    classify_folder, close_window, emit, idle, isolate, loadavg, model_only_forward_seconds, open_window, preprocessed, row,
+    seeded_weights, shapes_folder, torchvision_reference, wait_model,
 )
 
 BUDGET_RATIO = 0.9
-
-
-def window_seconds(window, folder: Path, n: int) -> float:
-    finished: dict[int, bool] = {}
-    relay = on_gui(window.client.worker.job_finished, lambda job, cancelled: finished.setdefault(job, cancelled))
-    t0 = time.perf_counter()
-    queued = window.open_paths([str(folder)])
-    assert queued == n, f"{queued} images queued, expected {n}"
-    job = window.client._next_id  # the folder job's id: the last one handed out  # noqa: SLF001
-    if not wait_until(lambda: job in finished, timeout_s=600):
-        raise RuntimeError("the folder job did not finish")
-    seconds = time.perf_counter() - t0
-    del relay
-    done = [e for e in window.classify_view.images.entries() if e.status == "done"]
-    assert len(done) >= n, f"only {len(done)} of {n} images classified"
-    return seconds
 
 
 def core_seconds(folder: Path, device: str) -> float:
@@ -75,7 +59,7 @@ def main() -> None:
     app, window = open_window(seeded_weights(), args.device)
     wait_model(window)
     idle(0.5)
-    win = window_seconds(window, folder, n)
+    win = classify_folder(window, folder, n)
     close_window(window)
     core = core_seconds(folder, args.device)
     ref2 = model_only_forward_seconds(model, x, 64, args.device)

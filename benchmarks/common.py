@@ -301,6 +301,23 @@ def drop_files(window, paths) -> float:
     return t0
 
 
+def classify_folder(window, folder, n: int, timeout_s: float = 900) -> float:
+    """Open ``folder`` in the window's Classify view as a user does; seconds until the
+    folder job has finished (``batch_running()`` false again). Checks all ``n`` were done."""
+    view = window.classify_view
+    t0 = time.perf_counter()
+    queued = window.open_paths([str(folder)])
+    if queued != n:
+        raise RuntimeError(f"{queued} images queued, expected {n}")
+    if not wait_until(lambda: not view.batch_running(), [view.batch_running_changed], timeout_s):
+        raise RuntimeError("the folder job did not finish")
+    seconds = time.perf_counter() - t0
+    done = sum(e.status == "done" for e in view.images.entries())
+    if done < n:
+        raise RuntimeError(f"only {done} of {n} images classified")
+    return seconds
+
+
 def close_window(window) -> None:
     window.close()
     wait_until(lambda: not window.client.thread.isRunning(), timeout_s=30)
