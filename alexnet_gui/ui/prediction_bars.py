@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
 
 ROWS = 5
@@ -48,6 +50,10 @@ class PredictionBarsWidget(QWidget):
         self.note.setVisible(bool(text))
 
     def clear(self, message: str = "") -> None:
+        with self._batched_repaint():
+            self._clear(message)
+
+    def _clear(self, message: str) -> None:
         for i, (name, bar) in enumerate(zip(self.names, self.bars)):
             name.setText(message if i == 0 else "")
             name.setAccessibleName(name.text())
@@ -57,11 +63,25 @@ class PredictionBarsWidget(QWidget):
             bar.setVisible(False)
 
     def show_prediction(self, prediction) -> None:
+        with self._batched_repaint():
+            self._show_prediction(prediction)
+
+    @contextmanager
+    def _batched_repaint(self):
+        # QProgressBar.setValue repaints at once while visible: 30-odd repaints per
+        # image, ~7 ms of GUI time taken from the forward pass. One repaint at the end.
+        self.setUpdatesEnabled(False)
+        try:
+            yield
+        finally:
+            self.setUpdatesEnabled(True)
+
+    def _show_prediction(self, prediction) -> None:
         if prediction is None:
-            self.clear()
+            self._clear("")
             return
         if prediction.error:
-            self.clear(f"⚠ {prediction.error}")
+            self._clear(f"⚠ {prediction.error}")
             return
         for i, (name, bar) in enumerate(zip(self.names, self.bars)):
             if i < len(prediction.top):
