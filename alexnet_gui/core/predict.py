@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .images import ImageLoadError, load_image
 from .model import AlexNet, InputTooSmallError
-from .preprocess import preprocess
+from .preprocess import normalized_batch, resized_crop
 
 
 @dataclass(frozen=True)
@@ -67,27 +69,33 @@ def _name(class_names: Sequence[str], index: int) -> str:
 
 @dataclass
 class LoadedBatch:
-    """One batch ready for the model: tensors for the images that loaded, errors for the rest."""
+    """One batch ready for the model: crops for the images that loaded, errors for the rest."""
 
     paths: list[str]
-    tensors: torch.Tensor | None  # (n, 3, 224, 224) for the images that loaded
-    slots: list[int]  # index into ``paths`` of each tensor row
+    crops: list[np.ndarray]  # (224, 224, 3) uint8 per image that loaded
+    slots: list[int]  # index into ``paths`` of each crop
     errors: dict[int, str]  # index into ``paths`` -> message
     images: dict[int, "object"]  # index -> RGB PIL image, kept when ``keep_images``
 
+    @cached_property
+    def tensors(self) -> torch.Tensor | None:
+        """(n, 3, 224, 224) normalised; made on first use, on the thread that runs the model."""
+        return normalized_batch(self.crops) if self.crops else None
+
 
 def load_batch(paths: Sequence[str], keep_images: bool = False) -> LoadedBatch:
-    tensors, slots, errors, images = [], [], {}, {}
+    """Decode, resize and crop (Pillow only: runs well on a decoding thread)."""
+    crops, slots, errors, images = [], [], {}, {}
     for i, p in enumerate(paths):
         try:
             img = load_image(p)
-            tensors.append(preprocess(img))
+            crops.append(resized_crop(img))
             slots.append(i)
             if keep_images:
                 images[i] = img
         except ImageLoadError as exc:
             errors[i] = str(exc)
-    return LoadedBatch(list(paths), torch.stack(tensors) if tensors else None, slots, errors, images)
+    return LoadedBatch(list(paths), crops, slots, errors, images)
 
 
 def iter_batches(paths: Sequence[str], batch_size: int = 32, keep_images: bool = False):

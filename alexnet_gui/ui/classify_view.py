@@ -130,7 +130,7 @@ class ClassifyView(QWidget):
             self._done[job] = 0
             self.progress.setRange(0, len(queued))
             self.progress.setValue(0)
-            self.progress.setFormat(f"classifying %v of %m")
+            self.progress.setFormat("classifying %v of %m")
             self.progress_row.show()
             self.batch_running_changed.emit(True)
         self.select(queued[0])

@@ -26,11 +26,10 @@ from torchvision.transforms import functional as TF
 
 from ..images import ImageLoadError, load_image
 from ..model import AlexNet
-from ..preprocess import CROP_SIZE
+from ..preprocess import CROP_SIZE, normalized_batch, resized_crop
 from .control import Eta, Progress, RunControl
 from .dataset import ImageEntry
 from .errors import FinetuneError
-from .extract import normalized_batch, resized_crop
 from .settings import FinetuneSettings
 from .train import EpochStats, epoch_event, loss_and_accuracy, make_optimizer
 

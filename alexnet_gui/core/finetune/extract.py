@@ -19,13 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from PIL import Image
-from torchvision.transforms import InterpolationMode
-from torchvision.transforms import functional as TF
 
 from ..images import ImageLoadError, load_image
 from ..model import AlexNet
-from ..preprocess import CROP_SIZE, IMAGENET_MEAN, IMAGENET_STD, RESIZE_SIZE
+from ..preprocess import normalized_batch, resized_crop
 from .cache import FeatureCache, feature_key
 from .control import Eta, Progress, RunControl
 from .dataset import ImageEntry
@@ -150,16 +147,3 @@ def _decode(paths: list[str]) -> tuple[list[np.ndarray], dict[int, str]]:
         except Exception as exc:  # noqa: BLE001 - one odd file must not end the run
             errors[j] = f"could not be prepared ({type(exc).__name__}: {exc})"
     return crops, errors
-
-
-def resized_crop(img: Image.Image) -> np.ndarray:
-    """The Pillow half of ``preprocess``: shorter side to 256 (bilinear, antialiased), centre 224."""
-    img = TF.resize(img, [RESIZE_SIZE], interpolation=InterpolationMode.BILINEAR, antialias=True)
-    return np.asarray(TF.center_crop(img, [CROP_SIZE]))  # (224, 224, 3)
-
-
-def normalized_batch(crops: list[np.ndarray]) -> torch.Tensor:
-    """The tensor half of ``preprocess``, once per batch: (B, 3, 224, 224) float."""
-    x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()  # (B, 3, 224, 224) uint8
-    x = TF.convert_image_dtype(x, torch.float)
-    return TF.normalize(x, mean=IMAGENET_MEAN, std=IMAGENET_STD)

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from alexnet_gui.core.finetune.extract import backbone_features, normalized_batch, resized_crop
+from alexnet_gui.core.finetune.extract import backbone_features
+from alexnet_gui.core.preprocess import normalized_batch, resized_crop
 from alexnet_gui.core.preprocess import preprocess
 
 
