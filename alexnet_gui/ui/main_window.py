@@ -17,7 +17,7 @@ from .finetune_view import FinetuneView
 from .help_dialogs import show_about, show_shortcuts
 from .model_view import ModelView
 from .weights_banner import WeightsBannerWidget
-from .workers import WorkerClient
+from .worker_client import WorkerClient
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff *.ppm *.pgm);;All files (*)"
 WEIGHTS_FILTER = "Weights (*.pth *.pt *.ckpt);;All files (*)"
@@ -132,7 +132,6 @@ class MainWindow(QMainWindow):
             v.addAction(self._action(f"tab{i + 1}", f"Tab {i + 1}", lambda _=False, i=i: self.tabs.setCurrentIndex(i),
                                      f"Ctrl+{i + 1}"))
         self._sync_tab_actions()
-        self.tabs.currentChanged.connect(lambda _: None)
 
         h = self.menuBar().addMenu("&Help")
         h.addAction(self._action("shortcuts", "&Keyboard shortcuts", lambda: show_shortcuts(self), "F1"))
