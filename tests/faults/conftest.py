@@ -3,7 +3,7 @@ and one shared window for the cases that leave the model as it is (a window per 
 would cost seconds each).
 
 Every test still gets its own TORCH_HOME and XDG_CACHE_HOME (tests/conftest.py); the
-window's Qt settings live in a folder of this session, never the user's.
+window's Qt settings live in a temporary folder, never the user's.
 """
 
 from __future__ import annotations
