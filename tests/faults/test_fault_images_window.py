@@ -26,9 +26,10 @@ from alexnet_gui.core.images import display_name
 
 
 def wait_for_entry(qtbot, window, path: Path):
+    """The entry once classified and its pictures arrived (they follow the top-5 in a second update)."""
     view = window.classify_view
     qtbot.waitUntil(lambda: (e := view.images.entry_for(os.fsdecode(path))) is not None
-                    and e.status in ("done", "error"), timeout=60000)
+                    and e.status in ("done", "error") and not e.result.pictures_pending, timeout=60000)
     return view.images.entry_for(os.fsdecode(path))
 
 
