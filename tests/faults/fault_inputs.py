@@ -145,6 +145,27 @@ def write_png(path: Path, seed: int = 0, size: tuple[int, int] = (96, 72)) -> No
     rgb(size[0], size[1], seed).save(path, "PNG")
 
 
+def album_losing_a_file(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """A folder of two images; ``moved-away.png`` vanishes right after the folder is
+    listed (``find_images``) and before it is read, as when another program moves it."""
+    import alexnet_gui.core.images as images
+
+    folder = tmp_path / "album"
+    folder.mkdir()
+    write_png(folder / "stays.png", seed=1)
+    gone = folder / "moved-away.png"
+    write_png(gone, seed=2)
+    real_find = images.find_images
+
+    def find_then_delete(root, skipped=None):
+        found = real_find(root, skipped)
+        gone.unlink()
+        return found
+
+    monkeypatch.setattr(images, "find_images", find_then_delete)
+    return folder, gone
+
+
 @dataclass(frozen=True)
 class ImageCase:
     name: str  # file name (str; the non-UTF-8 case is built separately)

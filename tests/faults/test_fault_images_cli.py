@@ -15,6 +15,7 @@ import pytest
 from fault_inputs import (
     IMAGE_CASES,
     OK,
+    album_losing_a_file,
     make_case_folder,
     manually_upright,
     snapshot,
@@ -99,21 +100,7 @@ def test_unicode_and_non_utf8_names_come_back_as_given(case_run):
 
 def test_a_file_deleted_after_the_folder_was_listed(cli_json, tmp_path, monkeypatch):
     """The folder is expanded, then a file vanishes before it is read (another program moved it)."""
-    import alexnet_gui.core.images as images
-
-    folder = tmp_path / "album"
-    folder.mkdir()
-    write_png(folder / "stays.png", seed=1)
-    gone = folder / "moved-away.png"
-    write_png(gone, seed=2)
-    real_find = images.find_images
-
-    def find_then_delete(root, skipped=None):
-        found = real_find(root, skipped)
-        gone.unlink()  # between listing and reading
-        return found
-
-    monkeypatch.setattr(images, "find_images", find_then_delete)
+    folder, gone = album_losing_a_file(tmp_path, monkeypatch)
     code, entries, err = cli_json("classify", folder)
     assert code == 1 and "Traceback" not in err
     by_path = {e["path"]: e for e in entries}

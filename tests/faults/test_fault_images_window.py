@@ -15,6 +15,7 @@ from fault_inputs import (
     NON_UTF8_NAME,
     NON_UTF8_SHOWN,
     OK,
+    album_losing_a_file,
     drop,
     manually_upright,
     snapshot,
@@ -109,21 +110,7 @@ def test_exif_rotated_photo_is_shown_and_classified_upright(window, tmp_path, qt
 
 
 def test_a_file_deleted_after_the_folder_was_listed(window, tmp_path, qtbot, monkeypatch, still_classifies):
-    import alexnet_gui.core.images as images
-
-    folder = tmp_path / "album"
-    folder.mkdir()
-    write_png(folder / "stays.png", seed=1)
-    gone = folder / "moved-away.png"
-    write_png(gone, seed=2)
-    real_find = images.find_images
-
-    def find_then_delete(root, skipped=None):
-        found = real_find(root, skipped)
-        gone.unlink()  # after the folder was listed, before the worker reads the file
-        return found
-
-    monkeypatch.setattr(images, "find_images", find_then_delete)
+    folder, gone = album_losing_a_file(tmp_path, monkeypatch)
     drop(window, [folder])
     assert wait_for_entry(qtbot, window, gone).error == "moved-away.png: the file does not exist (moved or deleted?)"
     assert wait_for_entry(qtbot, window, folder / "stays.png").status == "done"
