@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .files import write_atomically
 
 GAP = 2  # pixels between tiles and around the grid
 BACKGROUND = (40, 40, 40)  # the gaps: dark grey, apart from both viridis ends
@@ -260,13 +261,5 @@ def save_png(rgb: np.ndarray, path: str | os.PathLike) -> Path:
     """Write an (H, W, 3) uint8 array as PNG: temp file in the same folder, then rename."""
     from PIL import Image
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB").save(f, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    image = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
+    return write_atomically(path, lambda f: image.save(f, format="PNG"))

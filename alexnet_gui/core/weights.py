@@ -22,7 +22,6 @@ import numbers
 import os
 import pickle
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import BinaryIO
 
 import torch
 
+from .files import write_atomically
 from .model import AlexNet
 
 IMAGENET_FILENAME = "alexnet-owt-7be5be79.pth"
@@ -334,23 +334,10 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
     removed, the previous file at ``path`` is untouched, and a WeightsError
     with the cause (permission denied, disk full, ...) is raised.
     """
-    path = Path(path)
-    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
+        return write_atomically(path, write)
     except Exception as e:  # noqa: BLE001 - torch.save wraps OSErrors in RuntimeError
-        raise WeightsError(f"{path.name}: could not save ({_save_cause(e)})") from e
-    finally:
-        if tmp is not None:
-            _remove_quietly(tmp)
-    _fsync_dir(path.parent)
-    return path
+        raise WeightsError(f"{Path(path).name}: could not save ({_save_cause(e)})") from e
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -385,17 +372,3 @@ def _remove_quietly(path: str | Path) -> None:
         os.unlink(path)
     except OSError:
         pass
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform, so best effort.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -277,29 +277,26 @@ class ClassifyView(QWidget):
         """Write path, then label and probability for each of the top-5. Returns rows written.
 
         Written to a temp name and renamed, so a failure never leaves a half file."""
-        import tempfile
+        from ..core.files import write_atomically  # no torch: plain file handling
 
-        path = Path(path)
         rows = 0
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-                w = csv.writer(f)
-                w.writerow(["path"] + [c for i in range(1, 6) for c in (f"label{i}", f"probability{i}")] + ["error"])
-                for e in self.images.entries():
-                    if e.result is None:
-                        continue
-                    p = e.result.prediction
-                    cells = [e.path]
-                    for i in range(5):
-                        if i < len(p.top):
-                            cells += [p.top[i].label, f"{p.top[i].probability:.6f}"]
-                        else:
-                            cells += ["", ""]
-                    w.writerow(cells + [p.error or ""])
-                    rows += 1
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+
+        def write(f) -> None:
+            nonlocal rows
+            w = csv.writer(f)
+            w.writerow(["path"] + [c for i in range(1, 6) for c in (f"label{i}", f"probability{i}")] + ["error"])
+            for e in self.images.entries():
+                if e.result is None:
+                    continue
+                p = e.result.prediction
+                cells = [e.path]
+                for i in range(5):
+                    if i < len(p.top):
+                        cells += [p.top[i].label, f"{p.top[i].probability:.6f}"]
+                    else:
+                        cells += ["", ""]
+                w.writerow(cells + [p.error or ""])
+                rows += 1
+
+        write_atomically(path, write, text=True)
         return rows

@@ -19,13 +19,13 @@ import hashlib
 import os
 import shutil
 import struct
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..files import write_atomically
 from ..preprocess import PREPROCESS_ID
 
 APP_DIR_NAME = "alexnet-gui"
@@ -78,21 +78,14 @@ class FeatureCache:
         payload = np.ascontiguousarray(vector, dtype="<f4").tobytes()
         header = _HEADER.pack(_MAGIC, len(payload) // 4, zlib.crc32(payload), bytes.fromhex(key))
         path = self._path(key)
-        tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".part", dir=path.parent)
-            with os.fdopen(fd, "wb") as f:
-                f.write(header + payload)
-            os.replace(tmp, path)
-            tmp = None
+            # No fsync: an entry lost in a crash is recomputed, and fsync per image is slow.
+            write_atomically(path, lambda f: f.write(header + payload), fsync=False)
         except OSError as exc:
             self.writable = False
             self.write_error = f"{self.root}: {exc.strerror or exc}; features are not cached"
             return False
-        finally:
-            if tmp is not None:
-                _unlink(tmp)
         return True
 
 
@@ -136,10 +129,3 @@ def _tally(folder: Path, suffix: str) -> tuple[int, int]:
                 continue
             count += name.endswith(suffix)
     return count, size
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

@@ -1,0 +1,53 @@
+"""Writing a file so that a crash never leaves half of it: temp file, then rename."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+
+def write_atomically(path: str | os.PathLike, write: Callable[[IO], None], *, text: bool = False,
+                     fsync: bool = True) -> Path:
+    """Call ``write(f)`` on ``.<name>.<random>.part`` next to ``path``, then rename it over ``path``.
+
+    On any failure the temp file is removed, the previous file at ``path`` is
+    untouched, and the exception propagates as raised. ``fsync`` makes the data
+    (and the rename) durable before returning; caches that can be rebuilt skip it.
+    ``text`` opens the temp file as UTF-8 text with universal newlines off (for csv).
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        mode = {"mode": "w", "newline": "", "encoding": "utf-8"} if text else {"mode": "wb"}
+        with os.fdopen(fd, **mode) as f:
+            write(f)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    if fsync:
+        _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform, so best effort.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
