@@ -5,11 +5,12 @@ drop event until the top-5 bars hold the new prediction and have been painted
 (the worker decodes, preprocesses, runs the model, makes the thumbnail and the
 preview; the GUI thread builds the images and fills the bars).
 
-Reference, same image, same process, same seeded weights:
-``torchvision.models.alexnet()`` + ``AlexNet_Weights.IMAGENET1K_V1.transforms()``:
-PIL open + convert("RGB") + transform + forward under ``inference_mode``
-(no softmax/top-k, no drawing). The two alternate image by image, after warm-up
-rounds, and each is the median of N.
+Reference, same image, same run, same seeded weights, in a process of its own
+(``reference_child.py``; why: see there): ``torchvision.models.alexnet()`` +
+``AlexNet_Weights.IMAGENET1K_V1.transforms()``: PIL open + convert("RGB") +
+transform + forward under ``inference_mode`` (no softmax/top-k, no drawing).
+The two alternate image by image, after warm-up rounds, and each is the median
+of N.
 """
 
 from __future__ import annotations
@@ -21,28 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    close_window, drop_files, emit, idle, isolate, loadavg, median, ms, on_gui, open_window, photo_copies, row,
-    seeded_weights, sync, torchvision_reference, wait_model, wait_until,
+    ReferenceProcess, close_window, drop_files, emit, idle, isolate, loadavg, median, ms, on_gui, open_window,
+    photo_copies, row, seeded_weights, wait_model, wait_until,
 )
 
 BUDGET_RATIO = 1.1
 
 
-def reference_once(model, transform, path, device) -> float:
-    import torch
-    from PIL import Image
-
-    t0 = time.perf_counter()
-    with Image.open(path) as im:
-        x = transform(im.convert("RGB")).unsqueeze(0).to(device)  # (1, 3, 224, 224)
-    with torch.inference_mode():
-        model(x)
-    sync(device)
-    return time.perf_counter() - t0
-
-
 class ShownProbe:
-    """Notes when the window's top-5 shows ``path``: the prediction handled, then the bars painted."""
+    """Notes when the window's top-5 shows ``path``: the bars filled, and their first paint after that."""
 
     def __init__(self, window) -> None:
         from PySide6.QtCore import QEvent, QObject
@@ -56,25 +44,34 @@ class ShownProbe:
 
         class PaintSpy(QObject):
             def eventFilter(self, obj, event):  # noqa: N802 - Qt override
-                if event.type() == QEvent.Type.Paint and probe.t_result is not None and probe.t_painted is None:
+                # The paint may come before the relay below has run (the worker's one emit
+                # queues a call per receiver, and the view's runs first): check the bars here.
+                if event.type() == QEvent.Type.Paint and probe.t_painted is None and probe.filled():
                     probe.t_painted = time.perf_counter()
+                    probe.t_result = probe.t_result or probe.t_painted
                 return False
 
         self.spy = PaintSpy()
         window.classify_view.bars.bars[0].installEventFilter(self.spy)
-        # Connected after the view's own handler, so it runs once the bars are filled.
         self.relay = on_gui(window.client.worker.predictions_ready, self._on_predictions)
 
     def arm(self, path: str) -> None:
         self.path, self.t_result, self.t_painted, self.forward_s = path, None, None, None
 
-    def _on_predictions(self, _job, results) -> None:
+    def filled(self) -> bool:
+        """The bars hold ``path``'s prediction (a drop clears them until it arrives)."""
         view = self.window.classify_view
+        entry = view.images.entry_for(self.path) if self.path else None
+        return (entry is not None and entry.result is not None and view.current_path() == self.path
+                and bool(view.bars.texts()))
+
+    def _on_predictions(self, _job, results) -> None:
         for r in results:
             self.arrived.setdefault(r.path, time.perf_counter())
-            if r.path == self.path and r.prediction.ok and view.current_path() == self.path and view.bars.texts():
-                self.t_result = time.perf_counter()
-                self.forward_s = r.prediction.seconds
+            if r.path == self.path and r.prediction.ok:
+                self.forward_s = self.forward_s or r.prediction.seconds
+                if self.t_result is None and self.filled():
+                    self.t_result = time.perf_counter()
 
     def done(self) -> bool:
         # Painted, or (a platform that paints nothing) 200 ms after the bars were filled.
@@ -90,7 +87,7 @@ def main() -> None:
     isolate(f"latency-{args.device}")
     load_before = loadavg()
     paths = [str(p) for p in photo_copies(args.n + args.warmup)]
-    model, transform = torchvision_reference(args.device)
+    reference = ReferenceProcess(seeded_weights(), args.device)
     app, window = open_window(seeded_weights(), args.device)
     wait_model(window)
     probe = ShownProbe(window)
@@ -98,7 +95,7 @@ def main() -> None:
 
     refs, apps, forwards, arrivals, trips, painted = [], [], [], [], [], 0
     for i, path in enumerate(paths):
-        ref = reference_once(model, transform, path, args.device)
+        ref = reference.seconds(path)
         idle(0.1)
         probe.arm(path)
         t0 = drop_files(window, [path])
@@ -122,6 +119,7 @@ def main() -> None:
             arrivals.append(arrival)
             trips.append(trip)
     close_window(window)
+    reference.close()
 
     app_s, ref_s = median(apps), median(refs)
     ratio = app_s / ref_s

@@ -182,6 +182,29 @@ def torchvision_reference(device: str = "cpu"):
     return model.eval().to(device), AlexNet_Weights.IMAGENET1K_V1.transforms()
 
 
+class ReferenceProcess:
+    """``reference_child.py`` running beside the benchmark: ``seconds(path)`` times torchvision's
+    open + transform + forward of ``path`` in that separate process."""
+
+    def __init__(self, weights: Path, device: str = "cpu") -> None:
+        import subprocess
+
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("reference_child.py")), str(weights), device],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the reference process did not start")
+
+    def seconds(self, path) -> float:
+        self.proc.stdin.write(f"{path}\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
 def preprocessed(paths, transform):
     """(N, 3, 224, 224) float tensor of the images at ``paths`` (not timed by callers)."""
     import torch

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from .device import place_model
 from .model import AlexNet, build_model
 from .weights import LoadedWeights, build_model_from_weights, imagenet_categories, load_weights, resolve_weights
 
@@ -43,7 +44,7 @@ class ModelBundle:
         return "untrained (random weights)"
 
     def to(self, device: torch.device) -> "ModelBundle":
-        self.model.to(device)
+        place_model(self.model, device)
         return self
 
 

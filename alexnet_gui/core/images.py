@@ -144,7 +144,7 @@ def _to_rgb_upright(img: Image.Image, path: Path, max_pixels: int) -> Image.Imag
         raise ImageLoadError(path, "the image has no pixels")
     img.seek(0)  # first frame of an animation
     img.load()  # decode now: truncation surfaces here, inside the try
-    img = ImageOps.exif_transpose(img) or img
+    ImageOps.exif_transpose(img, in_place=True)  # in place: to_rgb makes the one copy
     return to_rgb(img)
 
 

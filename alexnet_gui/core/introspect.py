@@ -74,7 +74,8 @@ def feature_maps(model: AlexNet, x: torch.Tensor) -> tuple[list[LayerActivation]
         module = model.features[int(name.split(".")[1])]
 
         def hook(_m, _inp, out, name=name, kind=kind):
-            captured.append(LayerActivation(name, kind, out[0].detach().float().cpu().clone().numpy()))
+            maps = out[0].detach().float().cpu().clone(memory_format=torch.contiguous_format)  # (C, H, W)
+            captured.append(LayerActivation(name, kind, maps.numpy()))
 
         handles.append(module.register_forward_hook(hook))
     try:

@@ -2,8 +2,9 @@
 
 ``AlexNet_Weights.IMAGENET1K_V1.transforms()`` is ``ImageClassification(crop_size=224)``:
 resize the shorter side to 256 (bilinear, antialiased), centre-crop 224, scale to
-[0, 1], normalise with the ImageNet mean/std. The same torchvision functional calls
-are used here so the tensors are bit-identical.
+[0, 1], normalise with the ImageNet mean/std. Resize and crop are the same
+torchvision functional calls; the arithmetic is the same float32 operations in
+NumPy. The tensors are bit-identical to the transform's.
 """
 
 from __future__ import annotations
@@ -34,17 +35,29 @@ def resized_crop(img: Image.Image, crop_size: int = CROP_SIZE) -> np.ndarray:
     return np.asarray(F.center_crop(img, [crop_size]))
 
 
+_MEAN = np.asarray(IMAGENET_MEAN, dtype=np.float32).reshape(3, 1, 1)
+_STD = np.asarray(IMAGENET_STD, dtype=np.float32).reshape(3, 1, 1)
+
+
+def normalized_array(crops: list[np.ndarray]) -> np.ndarray:
+    """The arithmetic half: crops -> (B, 3, crop, crop) float32, C-contiguous.
+
+    The same float32 operations in the same order as torchvision's
+    ``convert_image_dtype`` (divide by 255) and ``normalize`` (subtract the mean,
+    divide by the std), so bit-identical (checked for every 8-bit value in every
+    channel). NumPy, not torch: it runs on a decoding thread without starting a
+    second torch thread team beside the model's, and a single image costs
+    0.2 ms instead of ~1 ms."""
+    x = np.stack(crops).transpose(0, 3, 1, 2).astype(np.float32, order="C")  # (B, 3, crop, crop)
+    x /= np.float32(255)
+    x -= _MEAN
+    x /= _STD
+    return x
+
+
 def normalized_batch(crops: list[np.ndarray]) -> torch.Tensor:
-    """The tensor half, once per batch: crops -> (B, 3, crop, crop) float.
-
-    Element-wise the same operations as torchvision's per-image transform, so
-    bit-identical; done on the thread that runs the model (small torch ops on a
-    second thread stall the forward's thread pool)."""
-    from torchvision.transforms import functional as F
-
-    x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()  # (B, 3, crop, crop) uint8
-    x = F.convert_image_dtype(x, torch.float)
-    return F.normalize(x, mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    """crops -> (B, 3, crop, crop) float tensor (shares memory with :func:`normalized_array`)."""
+    return torch.from_numpy(normalized_array(crops))
 
 
 def preprocess(img: Image.Image, crop_size: int = CROP_SIZE) -> torch.Tensor:

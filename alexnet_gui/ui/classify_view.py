@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton, QSizePolicy, QSplitter,
+    QFrame, QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSplitter,
     QStackedWidget, QVBoxLayout, QWidget,
 )
 
@@ -19,6 +19,20 @@ from .prediction_bars import PredictionBarsWidget
 EMPTY_TEXT = ("Drop images or a folder here…\n\n"
               "or use File › Open images… (Ctrl+O), File › Open folder… (Ctrl+Shift+O),\n"
               "or paste an image (Ctrl+V)")
+
+
+def _layout_barrier(panel: QWidget) -> QScrollArea:
+    """``panel`` in a frameless, resizable scroll area (it scrolls only when the window
+    is very small). Every new caption, bar text or preview changes the panel's size
+    hint, and without this the change travels up to the tab widget, which then
+    repaints the whole window (QTabWidget repaints itself on every layout request)
+    while the model works on the next image. A scroll area keeps it inside."""
+    area = QScrollArea()
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
 
 
 class ClassifyView(QWidget):
@@ -88,7 +102,7 @@ class ClassifyView(QWidget):
         self.splitter = QSplitter()
         self.splitter.setObjectName("classify-splitter")
         self.splitter.addWidget(self.left)
-        self.splitter.addWidget(right)
+        self.splitter.addWidget(_layout_barrier(right))
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 600])
         layout = QVBoxLayout(self)
@@ -123,8 +137,9 @@ class ClassifyView(QWidget):
             self._status(f"{problems[0]}{more}")
         if not files:
             return 0
+        # The worker is asked first, so it decodes while this thread lists and selects.
+        job = self._classify(files)
         queued = self.images.add_paths(files)
-        job = self._classify(queued)
         if len(queued) > 1:
             self._jobs[job] = len(queued)
             self._done[job] = 0

@@ -22,14 +22,21 @@ class PredictionBarsWidget(QWidget):
         grid.setColumnStretch(1, 1)
         self.names: list[QLabel] = []
         self.bars: list[QProgressBar] = []
+        # Every row keeps its size whether it shows a class or not, so filling and
+        # clearing the bars repaints only them: a change in their size would lay out
+        # and repaint the whole window while the model is working on the next image.
+        two_lines = 2 * self.fontMetrics().lineSpacing()
         for i in range(ROWS):
             name = QLabel()
             name.setMinimumWidth(140)
             name.setWordWrap(True)
+            name.setFixedHeight(two_lines)
             bar = QProgressBar()
             bar.setRange(0, 1000)
             bar.setTextVisible(True)
-            bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            policy.setRetainSizeWhenHidden(True)
+            bar.setSizePolicy(policy)
             grid.addWidget(name, i, 0)
             grid.addWidget(bar, i, 1)
             self.names.append(name)

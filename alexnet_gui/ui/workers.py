@@ -8,7 +8,8 @@ imported inside the worker thread, so the window shows before it has loaded.
 Long jobs (a folder, a fine-tune) are generators: the worker runs one step (one
 batch), then posts the next step to the back of its own event queue, so a
 classify request that arrived meanwhile is answered before the job goes on.
-Cancelling sets a thread-safe flag the job checks between steps.
+A step that yields a number of seconds rests the job that long (other jobs go
+on). Cancelling sets a thread-safe flag the job checks between steps.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -26,6 +28,9 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from .results import FeatureMapsResult, ImageResult, ModelInfo
 
 SINGLE_BATCH = 32  # images per folder step: ~0.3 s on 2 CPU cores, the worst wait for a classify request
+# After a single image's top-5 goes out, its thumbnail and preview wait this long, so
+# the window gets a free core (and the GIL) to draw the bars at once.
+PICTURES_AFTER_S = 0.02
 
 # A job factory runs in the worker thread: factory(worker, cancelled) -> iterator of steps.
 JobFactory = Callable[["ModelWorker", Callable[[], bool]], Iterator[object]]
@@ -214,6 +219,9 @@ class ModelWorker(QObject):
             if total == 1:
                 # One dropped image: its top-5 goes out now, the pictures in a second update.
                 self.predictions_ready.emit(job_id, [replace(r, pictures_pending=True) for r in results])
+                yield PICTURES_AFTER_S
+                if cancelled():
+                    return
             for i, r in enumerate(results):
                 if i in batch.images:
                     r.thumbnail = fit(batch.images[i], THUMBNAIL_SIZE)
@@ -305,12 +313,12 @@ class ModelWorker(QObject):
             return
         job_id = runnable[0]
         steps, flag = self._jobs[job_id]
-        finished, failed = False, None
+        finished, failed, rest = False, None, None
         self._running.add(job_id)
         try:
             if flag.is_set():
                 raise StopIteration
-            next(steps)
+            rest = next(steps)
         except StopIteration:
             finished = True
         except Exception as exc:  # noqa: BLE001 - a job's error is reported, the worker lives on
@@ -325,9 +333,17 @@ class ModelWorker(QObject):
                 self.job_failed.emit(job_id, failed)
             else:
                 self.job_finished.emit(job_id, flag.is_set())
+        elif isinstance(rest, (int, float)) and rest > 0:
+            QTimer.singleShot(max(1, round(rest * 1000)), partial(self._wake, job_id))
         else:
             self._order.append(job_id)  # round-robin so a fine-tune and a folder both progress
         self._schedule()
+
+    def _wake(self, job_id: int) -> None:
+        """A resting job (its step yielded seconds) joins the queue again."""
+        if job_id in self._jobs and job_id not in self._order:
+            self._order.append(job_id)
+            self._schedule()
 
     def yield_point(self) -> None:
         """Let queued requests (classify, cancel) run in the middle of a long step.

@@ -99,3 +99,35 @@ def test_model_moves_to_cuda_and_runs(seeded_model):
         expected = seeded_model(x)
     assert torch.allclose(out, expected, atol=1e-2, rtol=1e-3)  # TF32/cuDNN differ slightly
     assert describe_device(device).startswith("CUDA 0 (")
+
+
+def test_placed_on_the_cpu_the_model_is_channels_last_and_gives_torchvisions_logits(
+        seeded_model, torchvision_model):
+    import copy
+
+    from alexnet_gui.core.device import place_model
+    from alexnet_gui.core.predict import forward
+
+    model = place_model(copy.deepcopy(seeded_model), torch.device("cpu"))
+    conv1 = model.features[0].weight
+    assert conv1.is_contiguous(memory_format=torch.channels_last) and not conv1.is_contiguous()
+    assert model.state_dict().keys() == torchvision_model.state_dict().keys()
+    x = torch.randn(3, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        expected = torchvision_model(x)
+    assert torch.allclose(forward(model, x), expected, atol=1e-5, rtol=1e-5)
+    assert torch.allclose(forward(model, x[:1]), expected[:1], atol=1e-5, rtol=1e-5)
+
+
+def test_placing_on_cuda_keeps_the_default_layout(monkeypatch):
+    from alexnet_gui.core.device import place_model
+
+    seen = {}
+
+    class Recorder(torch.nn.Module):
+        def to(self, *args, **kwargs):
+            seen.update(kwargs)
+            return self
+
+    place_model(Recorder(), torch.device("cuda", 0))
+    assert seen["memory_format"] is torch.contiguous_format and seen["device"].type == "cuda"

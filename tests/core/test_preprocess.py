@@ -29,6 +29,21 @@ def test_bit_identical_to_torchvision(reference, random_image, size):
     assert torch.equal(ours, reference(img))
 
 
+def test_normalising_every_8_bit_value_in_every_channel_matches_torchvision():
+    """The arithmetic is element-wise per channel, so all 256 x 3 cases cover it exactly."""
+    import numpy as np
+    from torchvision.transforms import functional as F
+
+    from alexnet_gui.core.preprocess import normalized_array
+
+    values = np.broadcast_to(np.arange(256, dtype=np.uint8)[:, None, None], (256, 4, 3)).copy()  # (H, W, 3)
+    ours = normalized_array([values])
+    theirs = F.normalize(F.convert_image_dtype(torch.from_numpy(values).permute(2, 0, 1), torch.float),
+                         mean=IMAGENET_MEAN, std=IMAGENET_STD)
+    assert ours.dtype == np.float32 and ours.flags.c_contiguous and ours.shape == (1, 3, 256, 4)
+    assert torch.equal(torch.from_numpy(ours[0]), theirs)
+
+
 def test_reference_is_what_we_think_it_is(reference):
     assert list(reference.resize_size) == [256] and list(reference.crop_size) == [224]
     assert tuple(reference.mean) == IMAGENET_MEAN and tuple(reference.std) == IMAGENET_STD

@@ -205,3 +205,43 @@ def test_no_display_message():
     assert r.returncode == 2
     assert "QT_QPA_PLATFORM=offscreen" in r.stderr and "alexnet-cli" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_resting_job_lets_others_run_and_can_be_cancelled_while_it_rests(make_window, qtbot):
+    """A step may yield seconds (a single image's pictures wait so the top-5 is drawn first):
+    the job sleeps without holding the worker, and a cancel meanwhile ends it."""
+    window = make_window()
+    client, log = window.client, []
+
+    def resting(worker, cancelled):
+        log.append("rest")
+        yield 0.3
+        log.append("after rest")
+
+    def quick(worker, cancelled):
+        log.append("quick")
+        yield
+
+    finished = {}
+    client.worker.job_finished.connect(lambda job, was_cancelled: finished.setdefault(job, was_cancelled))
+    sleeper = client.run_job(resting)
+    qtbot.waitUntil(lambda: log == ["rest"], timeout=5000)
+    other = client.run_job(quick)
+    qtbot.waitUntil(lambda: other in finished, timeout=5000)
+    assert log == ["rest", "quick"] and sleeper not in finished  # ran while the first rested
+    client.cancel(sleeper)
+    qtbot.waitUntil(lambda: sleeper in finished, timeout=5000)
+    assert finished[sleeper] is True and log == ["rest", "quick"]  # cancelled, never resumed
+
+
+def test_a_single_image_shows_its_top5_before_its_pictures(make_window, image_dir, qtbot):
+    window = make_window()
+    path = str(image_dir(1, size=(300, 200)) / "img000.png")
+    seen = []
+    window.client.worker.predictions_ready.connect(
+        lambda _job, results: seen.extend((r.pictures_pending, r.preview is not None) for r in results))
+    drop(window, [path])
+    entry = lambda: window.classify_view.images.entry_for(path)  # noqa: E731
+    qtbot.waitUntil(lambda: entry() is not None and entry().preview is not None, timeout=60000)
+    assert seen[0] == (True, False) and seen[-1] == (False, True)
+    assert window.classify_view.bars.texts()

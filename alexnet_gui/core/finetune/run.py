@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from ..device import place_model
 from ..model import AlexNet, swap_head
 from .cache import FeatureCache
 from .control import Progress, RunControl
@@ -82,8 +83,9 @@ def run_finetune(
             f"{device.type.upper()} ran out of memory: try a smaller batch size, mode 'head', or the CPU"
         ) from None
     control.check()
-    # The model is the run's private copy: its tensors can be handed over without a copy.
-    state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    # The model is the run's private copy: its tensors are handed over, made plain
+    # row-major where the CPU run kept them channels-last (the conv weights, 2.5 M values).
+    state_dict = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     accuracy, per_class, confusion, predictions = summarize(report.classes, val, val_logits)
     seconds = time.perf_counter() - t0
     control.emit(Progress("done", 1, 1, 0.0, val_accuracy=accuracy))
@@ -117,7 +119,7 @@ def private_copy(base_model: AlexNet, device: torch.device) -> AlexNet:
         model = AlexNet(num_classes=base_model.num_classes, dropout=base_model.classifier[0].p)
     model = model.to_empty(device=device)
     model.load_state_dict(base_model.state_dict())
-    return model.eval()
+    return place_model(model, device).eval()
 
 
 def _train_on_cache(model, classes, train, val, settings, base_sha256, device, control, cache, skipped):

@@ -86,6 +86,8 @@ def test_head_mode_learns_the_shapes_and_reports_everything(shapes, seeded_model
     assert set(result.mistakes) <= set(result.val_predictions)
     assert result.skipped == [] and result.seconds > 0 and result.computed == 36
     assert result.state_dict["classifier.6.weight"].shape == (3, 4096)
+    # handed over as plain row-major tensors, though the run kept conv weights channels-last
+    assert all(t.is_contiguous() for t in result.state_dict.values())
     # the base model was a template only
     for key, value in seeded_model.state_dict().items():
         assert torch.equal(value, seeded_state_dict[key]), key
