@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    emit, isolate, loadavg, model_only_forward_seconds, preprocessed, row, seeded_weights, shapes_folder,
-    torchvision_reference,
+    channels_last_note, emit, isolate, loadavg, model_only_forward_seconds, preprocessed, row, seeded_weights,
+    shapes_folder, torchvision_reference,
 )
 
 FIRST_RATIO = 1.3
@@ -125,6 +125,7 @@ def main() -> None:
     first_s = time.perf_counter() - t0
 
     ref2 = model_only_forward_seconds(ref_model, x, 64, args.device)
+    layout_note = channels_last_note(ref_model, x, args.device)
     del x
     t0 = time.perf_counter()
     again = run_finetune(folder, settings, base.model, base.sha256, device)
@@ -153,7 +154,7 @@ def main() -> None:
     notes = [
         f"finetune ({dev}): reference forward {ref1:.2f} s before and {ref2:.2f} s after; first run computed "
         f"{first.computed} images, the second {again.computed}; run_finetune's own clock {first.seconds:.2f} s / "
-        f"{again.seconds:.2f} s.",
+        f"{again.seconds:.2f} s." + layout_note,
         f"finetune ({dev}): head val accuracy by epoch "
         + ", ".join(f"{e.val_accuracy * 100:.1f}" for e in first.epochs) + " %; probe val accuracy by L2: "
         + ", ".join(f"{k:g}: {v * 100:.1f} % ({lr['iterations'][k]} L-BFGS iterations)"

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
-    classify_folder, close_window, emit, idle, isolate, loadavg, model_only_forward_seconds, open_window, preprocessed, row,
-    seeded_weights, shapes_folder, torchvision_reference, wait_model,
+    channels_last_note, classify_folder, close_window, emit, idle, isolate, loadavg, model_only_forward_seconds,
+    open_window, preprocessed, row, seeded_weights, shapes_folder, torchvision_reference, wait_model,
 )
 
 BUDGET_RATIO = 0.9
@@ -63,6 +63,7 @@ def main() -> None:
     close_window(window)
     core = core_seconds(folder, args.device)
     ref2 = model_only_forward_seconds(model, x, 64, args.device)
+    layout_note = channels_last_note(model, x, args.device)
 
     ref_rate = n / ((ref1 + ref2) / 2)
     win_rate, core_rate = n / win, n / core
@@ -76,7 +77,8 @@ def main() -> None:
             f">= {BUDGET_RATIO} x reference", core_rate / ref_rate >= BUDGET_RATIO),
     ]
     notes = [f"throughput ({dev}): reference runs {n / ref1:.1f} and {n / ref2:.1f} img/s (before/after); "
-             f"window {win:.2f} s, classify_paths {core:.2f} s for {n} images of 160x120 (decode included)."]
+             f"window {win:.2f} s, classify_paths {core:.2f} s for {n} images of 160x120 (decode included)."
+             + layout_note]
     emit({"name": f"throughput-{args.device}", "rows": rows, "notes": notes, "window_s": win, "core_s": core,
           "reference_s": [ref1, ref2], "load_before": load_before})
 

@@ -233,6 +233,21 @@ def model_only_forward_seconds(model, x, batch: int = 64, device: str = "cpu") -
     return time.perf_counter() - t0
 
 
+def channels_last_note(model, x, device: str, batch: int = 64) -> str:
+    """How fast the same reference forward runs with its conv weights channels-last, as the
+    app keeps them on the CPU (``core.device.place_model``): where the app's lead comes from."""
+    import copy
+
+    import torch
+
+    if device != "cpu":
+        return ""
+    fast = copy.deepcopy(model).to(memory_format=torch.channels_last)
+    seconds = model_only_forward_seconds(fast, x, batch, device)
+    return (f" The same torchvision forward with channels-last conv weights (what the app runs on the CPU): "
+            f"{seconds:.2f} s ({x.shape[0] / seconds:.1f} img/s).")
+
+
 def sync(device) -> None:
     if str(device).startswith("cuda"):
         import torch

@@ -69,7 +69,7 @@ def test_dropped_case(window, case, tmp_path, qtbot, still_classifies, no_modal_
         assert entry.error.startswith(f"{display_name(path)}: ") and expect in entry.error
         # shown twice: in the list (what a screen reader reads) and above the empty bars
         assert display_name(path) in accessible_text(window, path) and "⚠" in accessible_text(window, path)
-        assert view.bars.names[0].accessibleName() == f"⚠ {entry.error}"
+        assert view.bars.message() == f"⚠ {entry.error}" == view.bars.chart.accessibleDescription()
         assert view.bars.texts() == []
     assert no_modal_dialogs == []
     still_classifies(window)
