@@ -56,9 +56,10 @@ class BarChart(QWidget):
             p.drawText(0, y, label_w, h, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                        fm.elidedText(label, Qt.TextElideMode.ElideRight, label_w))
             track = QRectF(x0, y + h * 0.2, max(0, right - x0), h * 0.6)
-            p.setPen(Qt.PenStyle.NoPen)
+            p.setPen(pal.color(QPalette.ColorRole.Midlight))
             p.setBrush(pal.color(QPalette.ColorRole.AlternateBase))
             p.drawRoundedRect(track, 3, 3)
+            p.setPen(Qt.PenStyle.NoPen)
             if prob > 0:
                 fill = QRectF(track.x(), track.y(), max(2.0, track.width() * min(prob, 1.0)), track.height())
                 p.setBrush(pal.color(QPalette.ColorRole.Highlight))
