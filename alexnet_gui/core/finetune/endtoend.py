@@ -3,8 +3,9 @@
 Augmentation is torchvision's ImageNet recipe, RandomResizedCrop(224) and a
 horizontal flip, with the crop drawn from a per-image generator seeded by
 (seed, epoch, path): results do not depend on thread timing. Images are
-decoded, cropped and normalised one micro-batch ahead on a helper thread
-(Pillow and NumPy, no torch, as in ``extract``). On a CPU each batch is split into
+decoded and cropped one micro-batch ahead on a helper thread (Pillow only, no
+torch; the float batch is made on the training thread, as in ``extract``). On a
+CPU each batch is split into
 micro-batches whose gradients add up, so a cancel is seen within a second;
 the run is made for CUDA.
 """
@@ -26,7 +27,7 @@ from torchvision.transforms import functional as TF
 
 from ..images import ImageLoadError, load_image
 from ..model import AlexNet
-from ..preprocess import CROP_SIZE, normalized_array, normalized_batch, resized_crop
+from ..preprocess import CROP_SIZE, normalized_batch, resized_crop
 from .control import Eta, Progress, RunControl
 from .dataset import ImageEntry
 from .errors import FinetuneError
@@ -73,14 +74,14 @@ def train_end_to_end(
             loss_sum, correct, seen = 0.0, 0, 0
             for k, (b, size, _) in enumerate(plan):
                 control.check()
-                inputs, labels, errors = jobs[k].result()
+                crops, labels, errors = jobs[k].result()
                 if k + 2 < len(plan):
                     jobs.append(pool.submit(_augmented, plan[k + 2][2], settings.seed, epoch))
                 failed.update(errors)
                 if k == 0 or plan[k - 1][0] != b:
                     optimizer.zero_grad(set_to_none=True)
-                if inputs is not None:
-                    x = torch.from_numpy(inputs).to(device)  # (b, 3, 224, 224)
+                if crops:
+                    x = normalized_batch(crops).to(device)  # (b, 3, 224, 224)
                     y = torch.tensor(labels, dtype=torch.long, device=device)
                     logits = model(x)  # (b, C)
                     loss = F.cross_entropy(logits, y, reduction="sum")
@@ -124,9 +125,8 @@ def _evaluate(model, val, device, batch, control, failed) -> tuple[torch.Tensor,
     return torch.cat(logits), torch.tensor(labels, dtype=torch.long)
 
 
-def _augmented(entries: Sequence[ImageEntry], seed: int, epoch: int) -> tuple[np.ndarray | None, list[int], dict[str, str]]:
-    """Helper thread, no torch (see extract): (b, 3, 224, 224) normalised augmented crops
-    (None when none could be read), their labels, and the causes for the others."""
+def _augmented(entries: Sequence[ImageEntry], seed: int, epoch: int) -> tuple[list[np.ndarray], list[int], dict[str, str]]:
+    """Helper thread, Pillow only (see extract): augmented (224, 224, 3) crops and their labels."""
     crops, labels, errors = [], [], {}
     for entry in entries:
         try:
@@ -136,7 +136,7 @@ def _augmented(entries: Sequence[ImageEntry], seed: int, epoch: int) -> tuple[np
             continue
         crops.append(augment(img, random.Random(f"{seed}/{epoch}/{entry.path}")))
         labels.append(entry.label)
-    return (normalized_array(crops) if crops else None), labels, errors
+    return crops, labels, errors
 
 
 def augment(img: Image.Image, rng: random.Random) -> np.ndarray:

@@ -1,12 +1,14 @@
 """Backbone features for a list of images: from the cache when there, else computed.
 
-Images that miss the cache are decoded, resized, cropped and normalised on a
-helper thread one batch ahead of the forward pass (Pillow and NumPy release the
-GIL), so preparing hides behind the network. The helper never calls torch: a
-torch op on a second thread starts a second OpenMP thread team, and two teams
-on two cores slow each other's forward passes. Each computed batch is written to
-the cache right away, so a cancelled run keeps what it finished and never
-leaves half an entry.
+Images that miss the cache are decoded, resized and cropped on a helper
+thread one batch ahead of the forward pass (Pillow releases the GIL), so
+decoding hides behind the network. The helper never calls torch: a torch op on
+a second thread starts a second OpenMP thread team, and two teams on two cores
+slow each other's forward passes. The helper hands over small uint8 crops; the
+float batch is made (NumPy, bit-identical to torchvision) and freed on the
+calling thread, which keeps memory from piling up in the helper's malloc arena.
+Each computed batch is written to the cache right away, so a cancelled run
+keeps what it finished and never leaves half an entry.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import torch
 
 from ..images import ImageLoadError, load_image
 from ..model import AlexNet
-from ..preprocess import normalized_array, resized_crop
+from ..preprocess import normalized_batch, resized_crop
 from .cache import FeatureCache, feature_key
 from .control import Eta, Progress, RunControl
 from .dataset import ImageEntry
@@ -108,12 +110,12 @@ def extract_features(
         pending: Future | None = pool.submit(_decode, [entries[i].path for i in batches[0]]) if batches else None
         for k, batch in enumerate(batches):
             control.check()
-            inputs, errors = pending.result()
+            crops, errors = pending.result()
             pending = pool.submit(_decode, [entries[i].path for i in batches[k + 1]]) if k + 1 < len(batches) else None
             failed.update({batch[j]: why for j, why in errors.items()})
             rows = [i for j, i in enumerate(batch) if j not in errors]
             if rows:
-                x = torch.from_numpy(inputs).to(device)  # (b, 3, 224, 224)
+                x = normalized_batch(crops).to(device)  # (b, 3, 224, 224)
                 with torch.inference_mode():
                     for v, m in views.items():
                         sel = [j for j, i in enumerate(rows) if i < m]
@@ -134,9 +136,8 @@ def extract_features(
     return Extracted(out, failed, len(missing) - len(failed))
 
 
-def _decode(paths: list[str]) -> tuple[np.ndarray | None, dict[int, str]]:
-    """(b, 3, 224, 224) normalised inputs of the readable paths (None when none is),
-    and causes for the others. No torch here."""
+def _decode(paths: list[str]) -> tuple[list[np.ndarray], dict[int, str]]:
+    """(224, 224, 3) uint8 crops of the readable paths, and causes for the others. No torch here."""
     crops: list[np.ndarray] = []
     errors: dict[int, str] = {}
     for j, path in enumerate(paths):
@@ -146,4 +147,4 @@ def _decode(paths: list[str]) -> tuple[np.ndarray | None, dict[int, str]]:
             errors[j] = exc.reason
         except Exception as exc:  # noqa: BLE001 - one odd file must not end the run
             errors[j] = f"could not be prepared ({type(exc).__name__}: {exc})"
-    return (normalized_array(crops) if crops else None), errors
+    return crops, errors
