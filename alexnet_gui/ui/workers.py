@@ -219,9 +219,7 @@ class ModelWorker(QObject):
             if total == 1:
                 # One dropped image: its top-5 goes out now, the pictures in a second update.
                 self.predictions_ready.emit(job_id, [replace(r, pictures_pending=True) for r in results])
-                yield PICTURES_AFTER_S
-                if cancelled():
-                    return
+                yield PICTURES_AFTER_S  # a cancel meanwhile ends the job here (see _step)
             for i, r in enumerate(results):
                 if i in batch.images:
                     r.thumbnail = fit(batch.images[i], THUMBNAIL_SIZE)
