@@ -9,30 +9,17 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSplitter,
+    QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton, QSizePolicy, QSplitter,
     QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from .image_list_model import ImageListModel
 from .prediction_bars import PredictionBarsWidget
+from .scrolling import scrolled
 
 EMPTY_TEXT = ("Drop images or a folder here…\n\n"
               "or use File › Open images… (Ctrl+O), File › Open folder… (Ctrl+Shift+O),\n"
               "or paste an image (Ctrl+V)")
-
-
-def _layout_barrier(panel: QWidget) -> QScrollArea:
-    """``panel`` in a frameless, resizable scroll area (it scrolls only when the window
-    is very small). Every new caption, bar text or preview changes the panel's size
-    hint, and without this the change travels up to the tab widget, which then
-    repaints the whole window (QTabWidget repaints itself on every layout request)
-    while the model works on the next image. A scroll area keeps it inside."""
-    area = QScrollArea()
-    area.setWidget(panel)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return area
 
 
 class ClassifyView(QWidget):
@@ -102,7 +89,9 @@ class ClassifyView(QWidget):
         self.splitter = QSplitter()
         self.splitter.setObjectName("classify-splitter")
         self.splitter.addWidget(self.left)
-        self.splitter.addWidget(_layout_barrier(right))
+        # In a scroll area: the right panel's size hint changes with every caption and
+        # preview, and it must not reach the tab widget (see ``scrolled``).
+        self.splitter.addWidget(scrolled(right))
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 600])
         layout = QVBoxLayout(self)

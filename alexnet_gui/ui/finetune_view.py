@@ -12,17 +12,15 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QMenu, QProgressBar, QPushButton, QScrollArea, QSplitter,
-    QVBoxLayout, QWidget,
+    QCheckBox, QFileDialog, QHBoxLayout, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget,
 )
 
 from . import finetune_job as jobs
 from .curves_widget import CurvesWidget, EpochPoint
-from .finetune_panels import HealthReportWidget, ResultsWidget, SettingsWidget, make_label, set_text
-
-SAMPLES = (("fashion-mnist", "Fashion-MNIST"), ("cifar10", "CIFAR-10"))
+from .finetune_controls import SAMPLES, FinetuneControls
+from .finetune_panels import ResultsWidget, make_label, set_text
 WEIGHTS_FILTER = "Fine-tuned model (*.pth *.pt);;All files (*)"
 PHASE_WORDS = {"scan": "checking files", "extract": "extracting features"}
 
@@ -97,56 +95,13 @@ class FinetuneView(QWidget):
 
     def _build_left(self) -> QWidget:
         """Folder, health report and settings (scrolled), with Start and Cancel below."""
-        self.folder_label = make_label("No folder chosen. Drop a folder with one subfolder per class here.")
-        self.choose_button = QPushButton("Choose folder…")
-        self.choose_button.setToolTip("Pick a folder holding one subfolder of images per class")
-        self.samples_button = QPushButton("Sample data")
-        self.samples_button.setToolTip("Make a small sample data set (30 images per class) and use it")
-        menu = QMenu(self.samples_button)
-        menu.setToolTipsVisible(True)
-        for name, title in SAMPLES:
-            act = menu.addAction(f"{title} (10 classes)")
-            act.setToolTip(f"Write 30 images per class of {title} into the cache and train on them")
-            act.triggered.connect(lambda _=False, n=name: self.create_sample(n))
-        self.samples_button.setMenu(menu)
-        row = QHBoxLayout()
-        row.addWidget(self.choose_button)
-        row.addWidget(self.samples_button)
-        row.addStretch(1)
-        folder_box = QGroupBox("Folder")
-        v = QVBoxLayout(folder_box)
-        v.addWidget(self.folder_label)
-        v.addLayout(row)
-
-        self.health = HealthReportWidget()
-        self.settings_box = SettingsWidget()
-
-        self.start_button = QPushButton("Start")
-        self.start_button.setToolTip("Train on the chosen folder with these settings")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the fine-tune; nothing is saved")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button, 1)
-        buttons.addWidget(self.cancel_button)
-
-        inner = QWidget()
-        lv = QVBoxLayout(inner)
-        lv.setContentsMargins(4, 0, 4, 0)
-        for w in (folder_box, self.health, self.settings_box):
-            lv.addWidget(w)
-        lv.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(inner)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        left = QWidget()  # Start and Cancel stay in sight below the scrolled part
-        left.setMinimumWidth(360)
-        outer = QVBoxLayout(left)
-        outer.setContentsMargins(0, 0, 0, 4)
-        outer.addWidget(scroll, 1)
-        outer.addLayout(buttons)
-        return left
+        self.controls = FinetuneControls()
+        c = self.controls
+        self.folder_label, self.choose_button, self.samples_button = c.folder_label, c.choose_button, c.samples_button
+        self.health, self.settings_box = c.health, c.settings_box
+        self.start_button, self.cancel_button = c.start_button, c.cancel_button
+        c.sample_requested.connect(self.create_sample)
+        return c
 
     def _build_right(self) -> QWidget:
         """Message, progress, curves, results, and what to do with the model."""
