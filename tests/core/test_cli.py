@@ -9,11 +9,11 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 import torch
+from loopback import serving
 
 from alexnet_gui import cli
 from alexnet_gui.core import download as download_module
@@ -297,13 +297,8 @@ def server(seeded_weights):
         def log_message(self, *_args):
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
+    with serving(Handler) as (_httpd, url):
+        yield url
 
 
 def test_weights_download_with_the_wrong_hash_saves_nothing(capsys, server, tmp_path):

@@ -7,12 +7,12 @@ import hashlib
 import io
 import os
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import torch
+from loopback import serving
 
 from alexnet_gui.core import weights as W
 from alexnet_gui.core.download import CHUNK_BYTES, download_weights
@@ -74,21 +74,10 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # a client that hangs up mid-body is expected here
-
-
 @pytest.fixture(scope="module")
 def server(payload):
-    httpd = _Server(("127.0.0.1", 0), _Handler)
-    httpd.payload = payload
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
+    with serving(_Handler, payload=payload) as (_httpd, url):
+        yield url
 
 
 @pytest.fixture

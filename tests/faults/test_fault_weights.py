@@ -8,13 +8,13 @@ import hashlib
 import io
 import os
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import torch
 from fault_inputs import snapshot, write_png
+from loopback import serving
 
 from alexnet_gui.core.model import build_model
 
@@ -184,25 +184,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass
-
-
 @pytest.fixture(scope="module")
 def server():
-    httpd = _Server(("127.0.0.1", 0), _Handler)
     buf = io.BytesIO()
     torch.save({"classifier.6.weight": torch.randn(PAYLOAD_BYTES // 16384, 4096,
                                                    generator=torch.Generator().manual_seed(0))}, buf)
-    httpd.payload = buf.getvalue()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", httpd.payload
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_Handler, payload=buf.getvalue()) as (httpd, url):
+        yield url, httpd.payload
 
 
 NAME = "alexnet-owt-7be5be79.pth"

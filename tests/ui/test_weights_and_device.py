@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import http.server
-import threading
 from functools import partial
 
 import pytest
 import torch
+from loopback import serving
 
 
 @pytest.fixture
 def weights_server(seeded_weights):
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(seeded_weights.parent))
     handler.log_message = lambda *a, **k: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{seeded_weights.name}"
-    server.shutdown()
+    with serving(handler) as (_server, url):
+        yield f"{url}/{seeded_weights.name}"
 
 
 def test_download_with_wrong_hash_leaves_nothing(make_window, weights_server, tmp_path, qtbot):
