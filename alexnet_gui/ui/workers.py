@@ -60,7 +60,6 @@ class ModelWorker(QObject):
         self._jobs: dict[int, tuple[Iterator[object], threading.Event]] = {}
         self._order: list[int] = []
         self._stepping = False
-        self._running: set[int] = set()  # jobs inside a step (steps can nest via yield_point)
         self._download_cancel = threading.Event()
 
     # ------------------------------------------------------------ model
@@ -293,26 +292,19 @@ class ModelWorker(QObject):
                 flag.set()
 
     def _schedule(self) -> None:
-        if not self._stepping and self._runnable():
+        if not self._stepping and self._order:
             self._stepping = True
             QTimer.singleShot(0, self._step)
 
-    def _runnable(self) -> list[int]:
-        return [j for j in self._order if j not in self._running]
-
     @Slot()
     def _step(self) -> None:
-        # One step of the oldest job that is not mid-step, then back to the event
-        # queue. A step may itself process events (a fine-tune's yield point does),
-        # so _step can be re-entered: the job already running is skipped then.
+        # One step of the first job in the queue, then back to the event queue.
         self._stepping = False
-        runnable = self._runnable()
-        if not runnable:
+        if not self._order:
             return
-        job_id = runnable[0]
+        job_id = self._order.pop(0)
         steps, flag = self._jobs[job_id]
         finished, failed, rest = False, None, None
-        self._running.add(job_id)
         try:
             if flag.is_set():
                 raise StopIteration
@@ -322,9 +314,6 @@ class ModelWorker(QObject):
         except Exception as exc:  # noqa: BLE001 - a job's error is reported, the worker lives on
             traceback.print_exc()
             failed = str(exc) or type(exc).__name__
-        finally:
-            self._running.discard(job_id)
-        self._order.remove(job_id)
         if finished or failed is not None:
             del self._jobs[job_id]
             if failed is not None:
@@ -343,16 +332,6 @@ class ModelWorker(QObject):
             self._order.append(job_id)
             self._schedule()
 
-    def yield_point(self) -> None:
-        """Let queued requests (classify, cancel) run in the middle of a long step.
-
-        Jobs whose core loop is callback-driven call this between batches."""
-        from PySide6.QtCore import QCoreApplication
-
-        self._stepping = False
-        self._schedule()
-        QCoreApplication.processEvents()
-
     def busy(self) -> bool:
         return bool(self._jobs)
 
@@ -366,8 +345,6 @@ class ModelWorker(QObject):
         threading.Thread(target=self._download, args=(url, dest), name="weights-download", daemon=True).start()
 
     def _download(self, url: str, dest: str) -> None:
-        from pathlib import Path
-
         from ..core.download import download_weights
         from ..core.weights import IMAGENET_URL, DownloadCancelled, WeightsError
 
