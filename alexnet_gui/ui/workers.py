@@ -136,7 +136,9 @@ class ModelWorker(QObject):
         elif not keep_base:
             self.base_bundle = None
         try:
-            bundle.to(self.device)
+            for b in (bundle, self.base_bundle):  # the kept base classifies too (Compare)
+                if b is not None:
+                    b.to(self.device)
         except RuntimeError as exc:
             self._fallback_to_cpu(exc)
             bundle.to(self.device)

@@ -112,3 +112,20 @@ def test_finetuned_checkpoint_from_other_base_is_flagged(make_window, tmp_path, 
         window.load_weights(str(ckpt))
     assert "pets.pth was fine-tuned from other base weights" in blocker.args[0]
     qtbot.waitUntil(lambda: window.model_info.source == "finetuned", timeout=30000)
+
+
+def test_switching_device_moves_the_kept_base_model_too(seeded_weights, qtbot):
+    """With a fine-tuned head in use, Compare still runs the base: it must follow the device."""
+    from alexnet_gui.core.bundle import bundle_from_file
+    from alexnet_gui.ui.workers import ModelWorker
+
+    worker = ModelWorker()
+    worker.device = torch.device("cpu")
+    base, tuned = bundle_from_file(seeded_weights), bundle_from_file(seeded_weights)
+    moved = []
+    for name, bundle in (("base", base), ("fine-tuned", tuned)):
+        bundle.to = lambda device, move=bundle.to, name=name: (moved.append((name, device.type)), move(device))[1]
+    worker.bundle, worker.base_bundle = tuned, base
+    worker.set_device("cpu")
+    assert ("base", "cpu") in moved and ("fine-tuned", "cpu") in moved
+    assert worker.base_bundle is base and worker.bundle is tuned
