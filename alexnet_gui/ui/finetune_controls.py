@@ -6,7 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QMenu, QPushButton, QVBoxLayout, QWidget
 
-from .finetune_panels import HealthReportWidget, SettingsWidget, make_label
+from .finetune_panels import HealthReportWidget, SettingsWidget
+from .labels import make_label
 from .scrolling import scrolled
 
 SAMPLES = (("fashion-mnist", "Fashion-MNIST"), ("cifar10", "CIFAR-10"))

@@ -11,33 +11,19 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHeaderView, QLabel, QListWidget, QPushButton,
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHeaderView, QListWidget, QPushButton,
     QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from .confusion_widget import ConfusionMatrixWidget
 from .gallery_widget import GalleryItem, GalleryWidget
+from .labels import make_label, set_text
 
 MODE_TIPS = {
     "head": "head — only a new last layer (fc8) learns, on cached fc7 features: seconds on a CPU",
     "classifier": "classifier — fc6, fc7 and a new fc8 learn, on cached pool5 features: minutes on a CPU",
     "all": "all — every layer learns on augmented images; no cache; made for a GPU",
 }
-
-
-def make_label(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setAccessibleName(text)
-    return label
-
-
-def set_text(label: QLabel, text: str) -> None:
-    """Text, screen-reader name and visibility in one go (an empty label hides)."""
-    label.setText(text)
-    label.setAccessibleName(text)
-    label.setVisible(bool(text))
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from . import finetune_job as jobs
 from .curves_widget import CurvesWidget, EpochPoint
 from .finetune_controls import SAMPLES, FinetuneControls
-from .finetune_panels import ResultsWidget, make_label, set_text
+from .finetune_panels import ResultsWidget
+from .labels import make_label, set_text
 WEIGHTS_FILTER = "Fine-tuned model (*.pth *.pt);;All files (*)"
 PHASE_WORDS = {"scan": "checking files", "extract": "extracting features"}
 

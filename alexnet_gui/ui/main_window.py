@@ -15,6 +15,7 @@ from .drop_overlay import DropOverlayWidget, local_path, paths_from_mime
 from .filters_view import add_views as add_inside_views
 from .finetune_view import FinetuneView
 from .help_dialogs import show_about, show_shortcuts
+from .labels import set_text
 from .model_view import ModelView
 from .weights_banner import WeightsBannerWidget
 from .worker_client import WorkerClient
@@ -191,16 +192,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ worker events
 
     def set_busy_text(self, text: str) -> None:
-        self.weights_label.setText(f"weights: {text}")
-        self.weights_label.setAccessibleName(self.weights_label.text())
+        set_text(self.weights_label, f"weights: {text}")
         self.statusBar().showMessage(text)
 
     def _on_worker_model_loaded(self, info) -> None:
         self.model_info = info
-        self.weights_label.setText(f"weights: {info.description}")
-        self.weights_label.setAccessibleName(self.weights_label.text())
-        self.device_label.setText(f"device: {info.device}")
-        self.device_label.setAccessibleName(self.device_label.text())
+        set_text(self.weights_label, f"weights: {info.description}")
+        set_text(self.device_label, f"device: {info.device}")
         cuda_item = self.device_box.model().item(2)
         cuda_item.setEnabled(info.cuda_available)
         cuda_item.setToolTip("" if info.cuda_available else "CUDA is not available on this machine")
@@ -218,11 +216,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 10000)
 
     def _on_worker_predictions_ready(self, _job: int, results) -> None:
-        for r in results:
-            if r.prediction.ok and r.prediction.seconds:
-                text = f"last inference {r.prediction.seconds * 1000:.0f} ms"
-                self.time_label.setText(text)
-                self.time_label.setAccessibleName(text)
+        seconds = [r.prediction.seconds for r in results if r.prediction.ok and r.prediction.seconds]
+        if seconds:  # a batch shares one forward pass: its last image says it all
+            set_text(self.time_label, f"last inference {seconds[-1] * 1000:.0f} ms")
 
     def _on_worker_download_finished(self, path: str) -> None:
         self.banner.set_downloading(False)
