@@ -26,6 +26,17 @@ def isolated_home(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture
+def no_modal_dialogs(monkeypatch):
+    """Modal warnings are recorded instead of blocking the test: the list of their texts."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2] if len(a) > 2 else ""))
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a[2] if len(a) > 2 else ""))
+    return shown
+
+
 def pytest_sessionfinish(session, exitstatus):
     # Data left on Qt's offscreen clipboard crashes its teardown at interpreter exit.
     if "PySide6.QtGui" in sys.modules:

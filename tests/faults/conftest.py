@@ -117,14 +117,8 @@ def window(shared_window, qtbot):
 
 
 @pytest.fixture(autouse=True)
-def no_modal_dialogs(monkeypatch):
-    """Modal warnings are recorded instead of blocking the test: the list of their texts."""
-    from PySide6.QtWidgets import QMessageBox
-
-    shown = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2] if len(a) > 2 else ""))
-    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a[2] if len(a) > 2 else ""))
-    return shown
+def _modal_dialogs_recorded(no_modal_dialogs):
+    """Every fault test records modal warnings (``no_modal_dialogs``, tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import sys
 import pytest
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QGuiApplication, QImage
-from PySide6.QtWidgets import QMessageBox
 from window_events import drop
 
 
@@ -26,12 +25,7 @@ def core_top5(weights, path):
     return classify_paths(b.model, [path], b.class_names)[0].top
 
 
-@pytest.fixture(autouse=True)
-def no_modal_dialogs(monkeypatch):
-    """Record modal warnings instead of blocking the test on them."""
-    shown = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2] if len(a) > 2 else ""))
-    return shown
+pytestmark = pytest.mark.usefixtures("no_modal_dialogs")  # tests/conftest.py: warnings recorded, not shown
 
 
 def test_drop_image_shows_top5_equal_to_core(make_window, image_dir, seeded_weights, qtbot):

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-from PySide6.QtWidgets import QMessageBox
 from window_events import drop
 
 COLOURS = {"circles": (220, 40, 40), "squares": (40, 200, 60), "triangles": (50, 70, 230)}
@@ -43,11 +42,7 @@ def shapes(tmp_path):
     return root
 
 
-@pytest.fixture(autouse=True)
-def no_modal_dialogs(monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2] if len(a) > 2 else ""))
-    return shown
+pytestmark = pytest.mark.usefixtures("no_modal_dialogs")  # tests/conftest.py: warnings recorded, not shown
 
 
 def open_view(make_window, qtbot):
