@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from .image_list_model import ImageListModel
+from .labels import set_text
 from .prediction_bars import PredictionBarsWidget
 from .scrolling import scrolled
 
@@ -251,12 +252,11 @@ class ClassifyView(QWidget):
             self.preview.setPixmap(QPixmap())
             self.preview.setText("…")
         if e.result is None:
-            self.caption.setText(Path(path).name)
+            set_text(self.caption, e.name)
             self.bars.clear("classifying…")
             return
         size = e.result.size
-        self.caption.setText(f"{Path(path).name}" + (f" — {size[0]}×{size[1]}" if size else ""))
-        self.caption.setAccessibleName(self.caption.text())
+        set_text(self.caption, e.name + (f" — {size[0]}×{size[1]}" if size else ""))
         self.bars.show_prediction(e.result.prediction)
         self.compare_bars.show_prediction(e.result.compare if self._compare else None)
         if (e.preview is None and e.status == "done" and not e.result.pictures_pending

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,12 @@ class ImageEntry:
     def error(self) -> str | None:
         return self.result.prediction.error if self.result is not None else None
 
-    def summary(self) -> str:
-        name = Path(self.path).name
+    @cached_property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    def summary(self) -> str:  # called for every paint of the list: no path parsing here
+        name = self.name
         if self.status == "queued":
             return f"{name}\nwaiting…"
         if self.status == "error":
