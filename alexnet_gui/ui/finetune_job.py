@@ -232,6 +232,7 @@ def finetune_job(signals: FinetuneSignals, folder: str, values: dict, token: int
 
     def factory(worker, cancelled) -> Iterator[None]:
         from ..core.finetune import FinetuneCancelled, FinetuneError, FinetuneSettings, run_finetune
+        from ..core.memory import return_free_memory
 
         try:
             settings = FinetuneSettings(**values).validate()
@@ -249,6 +250,7 @@ def finetune_job(signals: FinetuneSignals, folder: str, values: dict, token: int
 
         handoff = Handoff(run, name="finetune-run")
         yield from signals.stepping(handoff)
+        return_free_memory()
         if isinstance(handoff.error, FinetuneCancelled):
             return
         if isinstance(handoff.error, FinetuneError):

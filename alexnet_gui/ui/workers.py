@@ -204,6 +204,7 @@ class ModelWorker(QObject):
         self.start_job(job_id, lambda w, cancelled: self._classify_steps(job_id, paths, cancelled))
 
     def _classify_steps(self, job_id: int, paths: list[str], cancelled) -> Iterator[object]:
+        from ..core.memory import return_free_memory
         from ..core.predict import iter_batches
         from ..core.thumbnails import PREVIEW_SIZE, THUMBNAIL_SIZE, fit
 
@@ -230,6 +231,8 @@ class ModelWorker(QObject):
             self.predictions_ready.emit(job_id, results)
             self.job_progressed.emit(job_id, done, total)
             yield
+        if total > 1:
+            return_free_memory()
 
     def predict_batch(self, batch, bundle):
         """Predictions for a loaded batch on ``bundle``; CUDA OOM retries on the CPU."""

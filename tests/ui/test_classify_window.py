@@ -239,3 +239,21 @@ def test_a_single_image_shows_its_top5_before_its_pictures(make_window, image_di
     qtbot.waitUntil(lambda: entry() is not None and entry().preview is not None, timeout=60000)
     assert seen[0] == (True, False) and seen[-1] == (False, True)
     assert window.classify_view.bars.texts()
+
+
+def test_a_finished_folder_hands_its_freed_memory_back_but_a_single_image_does_not(make_window, image_dir, qtbot,
+                                                                                    monkeypatch):
+    from alexnet_gui.core import memory
+
+    calls = []
+    monkeypatch.setattr(memory, "return_free_memory", lambda: calls.append(1) or True)
+    window = make_window()
+    folder = image_dir(3)
+    drop(window, [str(folder / "img000.png")])
+    qtbot.waitUntil(lambda: entries_done(window, 1), timeout=60000)
+    entry = window.classify_view.images.entry_for(str(folder / "img000.png"))
+    qtbot.waitUntil(lambda: entry.preview is not None, timeout=60000)  # the single job has ended
+    assert calls == []
+    drop(window, [folder])
+    qtbot.waitUntil(lambda: entries_done(window, 3) and not window.classify_view.batch_running(), timeout=60000)
+    qtbot.waitUntil(lambda: calls == [1], timeout=5000)
