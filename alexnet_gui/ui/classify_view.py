@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from .image_list_model import ImageListModel
 from .labels import set_text
 from .prediction_bars import PredictionBarsWidget
+from .results import PicturesResult
 from .scrolling import scrolled
 
 EMPTY_TEXT = ("Drop images or a folder here…\n\n"
@@ -35,7 +36,8 @@ class ClassifyView(QWidget):
         self._done: dict[int, int] = {}
         self._trained = True
         self._compare = False
-        self._pending_preview: set[str] = set()
+        self._pending_preview: dict[int, str] = {}  # pictures request id -> path
+        self._pixmap: QPixmap | None = None  # the preview at full size, rescaled on resize
         self._mine: set[int] = set()  # every job this view asked for (folder or single image)
 
         self.list = QListView()
@@ -101,6 +103,7 @@ class ClassifyView(QWidget):
 
         w = client.worker
         w.predictions_ready.connect(self._on_worker_predictions_ready)
+        w.pictures_ready.connect(self._on_worker_pictures_ready)
         w.job_progressed.connect(self._on_worker_job_progressed)
         w.job_finished.connect(self._on_worker_job_finished)
         w.job_failed.connect(self._on_worker_job_failed)
@@ -189,9 +192,15 @@ class ClassifyView(QWidget):
         current = self.current_path()
         for r in results:
             self.images.set_result(r)
-            self._pending_preview.discard(r.path)
             if r.path == current:
                 self._show_entry(current)
+
+    def _on_worker_pictures_ready(self, request_id: int, result) -> None:
+        if self._pending_preview.pop(request_id, None) is None:
+            return
+        self.images.set_pictures(result)
+        if result.path == self.current_path():
+            self._show_entry(result.path)
 
     def _on_worker_job_progressed(self, job_id: int, done: int, total: int) -> None:
         if job_id in self._jobs:
@@ -212,6 +221,12 @@ class ClassifyView(QWidget):
                 self.batch_running_changed.emit(False)
 
     def _on_worker_job_failed(self, job_id: int, message: str) -> None:
+        path = self._pending_preview.pop(job_id, None)
+        if path is not None:  # the pictures could not be made; say why where they would be
+            self.images.set_pictures(PicturesResult(path, error=message))
+            if path == self.current_path():
+                self._show_entry(path)
+            return
         if job_id not in self._mine:
             return  # another view's job
         self._on_worker_job_finished(job_id, cancelled=False)
@@ -238,19 +253,19 @@ class ClassifyView(QWidget):
     def _show_entry(self, path: str) -> None:
         e = self.images.entry_for(path) if path else None
         if e is None:
-            self.preview.setText("No image selected")
-            self.preview.setPixmap(QPixmap())
+            self._set_preview_text("No image selected")
             self.caption.clear()
             self.bars.clear()
             self.compare_bars.clear()
             return
         if e.preview is not None:
             self._set_preview(QPixmap.fromImage(e.preview))
+        elif e.preview_error is not None:
+            self._set_preview_text(f"No preview: {e.preview_error.split(': ', 1)[-1]}")
         elif e.icon is not None:
             self._set_preview(e.icon.pixmap(64, 64))
         else:
-            self.preview.setPixmap(QPixmap())
-            self.preview.setText("…")
+            self._set_preview_text("…")
         if e.result is None:
             set_text(self.caption, e.name)
             self.bars.clear("classifying…")
@@ -259,11 +274,16 @@ class ClassifyView(QWidget):
         set_text(self.caption, e.name + (f" — {size[0]}×{size[1]}" if size else ""))
         self.bars.show_prediction(e.result.prediction)
         self.compare_bars.show_prediction(e.result.compare if self._compare else None)
-        if (e.preview is None and e.status == "done" and not e.result.pictures_pending
-                and path not in self._pending_preview):
-            # Folder jobs send thumbnails only; the large preview comes with a single request.
-            self._pending_preview.add(path)
-            self._classify([path])
+        if (e.preview is None and e.preview_error is None and e.status == "done"
+                and not e.result.pictures_pending and path not in self._pending_preview.values()):
+            # Folder jobs send thumbnails only: the large preview is made now, without
+            # classifying the image again.
+            self._pending_preview[self.client.pictures(path)] = path
+
+    def _set_preview_text(self, text: str) -> None:
+        self._pixmap = None  # a resize must not bring the last picture back
+        self.preview.setPixmap(QPixmap())
+        self.preview.setText(text)
 
     def _set_preview(self, pixmap: QPixmap) -> None:
         self._pixmap = pixmap
@@ -272,7 +292,7 @@ class ClassifyView(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
-        if getattr(self, "_pixmap", None) is not None and not self._pixmap.isNull():
+        if self._pixmap is not None and not self._pixmap.isNull():
             self._set_preview(self._pixmap)
 
     # ------------------------------------------------------------ export

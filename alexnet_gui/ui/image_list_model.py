@@ -24,6 +24,7 @@ class ImageEntry:
     result: Any = None  # ui.results.ImageResult
     icon: QIcon | None = None
     preview: QImage | None = None
+    preview_error: str | None = None  # why no preview could be made (the file went away)
 
     @property
     def error(self) -> str | None:
@@ -106,10 +107,21 @@ class ImageListModel(QAbstractListModel):
         e = self._entries[row]
         e.result = result
         e.status = "done" if result.prediction.ok else "error"
-        if result.thumbnail is not None:
-            e.icon = QIcon(QPixmap.fromImage(array_to_qimage(result.thumbnail)))
-        if result.preview is not None:
-            e.preview = array_to_qimage(result.preview)
+        self._set_pictures(row, result.thumbnail, result.preview)
+
+    def set_pictures(self, result) -> None:
+        """A ``PicturesResult``: the thumbnail and preview made without a forward pass."""
+        row = self._rows.get(result.path)
+        if row is not None:
+            self._entries[row].preview_error = result.error
+            self._set_pictures(row, result.thumbnail, result.preview)
+
+    def _set_pictures(self, row: int, thumbnail, preview) -> None:
+        e = self._entries[row]
+        if thumbnail is not None:
+            e.icon = QIcon(QPixmap.fromImage(array_to_qimage(thumbnail)))
+        if preview is not None:
+            e.preview = array_to_qimage(preview)
         idx = self.index(row)
         self.dataChanged.emit(idx, idx)
 

@@ -38,6 +38,17 @@ class ImageResult:
 
 
 @dataclass
+class PicturesResult:
+    """An image's thumbnail and large preview alone, without a forward pass (an image
+    of a folder job, which got only its thumbnail, being shown large)."""
+
+    path: str
+    thumbnail: np.ndarray | None = None  # (h, w, 3) uint8
+    preview: np.ndarray | None = None  # (h, w, 3) uint8
+    error: str | None = None  # why the pictures could not be made (e.g. the file was moved)
+
+
+@dataclass
 class FeatureMapsResult:
     path: str
     layers: list[Any]  # core.introspect.LayerActivation, in network order

@@ -20,6 +20,7 @@ class WorkerClient(QObject):
     # which drops the lone surrogates that stand for a file name's non-UTF-8 bytes.
     classify_requested = Signal(int, object)  # job id, list[str]
     features_requested = Signal(int, object)  # request id, str
+    pictures_requested = Signal(int, object)  # request id, str
     device_requested = Signal(str)
     compare_requested = Signal(bool)
     restore_base_requested = Signal()
@@ -37,6 +38,7 @@ class WorkerClient(QObject):
         for sig, slot in (
             (self.load_requested, w.load), (self.weights_file_requested, w.load_weights_file),
             (self.classify_requested, w.classify), (self.features_requested, w.compute_features),
+            (self.pictures_requested, w.pictures),
             (self.device_requested, w.set_device), (self.compare_requested, w.set_compare),
             (self.restore_base_requested, w.restore_base), (self.job_requested, w.run_job),
             (self.download_requested, w.download),
@@ -57,6 +59,12 @@ class WorkerClient(QObject):
     def features(self, path: str) -> int:
         rid = self.new_id()
         self.features_requested.emit(rid, str(path))
+        return rid
+
+    def pictures(self, path: str) -> int:
+        """Ask for ``path``'s thumbnail and preview alone (no forward pass)."""
+        rid = self.new_id()
+        self.pictures_requested.emit(rid, str(path))
         return rid
 
     def run_job(self, factory: JobFactory) -> int:

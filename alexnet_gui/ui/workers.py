@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from .results import FeatureMapsResult, ImageResult, ModelInfo
+from .results import FeatureMapsResult, ImageResult, ModelInfo, PicturesResult
 
 SINGLE_BATCH = 32  # images per folder step: ~0.3 s on 2 CPU cores, the worst wait for a classify request
 # After a single image's top-5 goes out, its thumbnail and preview wait this long, so
@@ -45,6 +45,7 @@ class ModelWorker(QObject):
     job_finished = Signal(int, bool)  # job id, cancelled
     job_failed = Signal(int, str)  # job id, message
     features_ready = Signal(int, object)  # request id, FeatureMapsResult
+    pictures_ready = Signal(int, object)  # request id, PicturesResult
     download_progressed = Signal(int, int)  # bytes done, total (0 when unknown)
     download_finished = Signal(str)  # saved path
     download_failed = Signal(str)  # message ("cancelled" when the user cancelled)
@@ -233,6 +234,23 @@ class ModelWorker(QObject):
             yield
         if total > 1:
             return_free_memory()
+
+    @Slot(int, object)
+    def pictures(self, job_id: int, path: str) -> None:
+        """Thumbnail and preview of ``path`` as a one-step job: a decode, no forward pass."""
+        self.start_job(job_id, lambda w, cancelled: self._pictures_steps(job_id, path))
+
+    def _pictures_steps(self, job_id: int, path: str) -> Iterator[object]:
+        from ..core.images import ImageLoadError, load_image
+        from ..core.thumbnails import PREVIEW_SIZE, THUMBNAIL_SIZE, fit
+
+        try:
+            img = load_image(path)
+        except ImageLoadError as exc:
+            self.pictures_ready.emit(job_id, PicturesResult(path, error=str(exc)))
+        else:
+            self.pictures_ready.emit(job_id, PicturesResult(path, fit(img, THUMBNAIL_SIZE), fit(img, PREVIEW_SIZE)))
+        yield
 
     def predict_batch(self, batch, bundle):
         """Predictions for a loaded batch on ``bundle``; CUDA OOM retries on the CPU."""

@@ -257,3 +257,38 @@ def test_a_finished_folder_hands_its_freed_memory_back_but_a_single_image_does_n
     drop(window, [folder])
     qtbot.waitUntil(lambda: entries_done(window, 3) and not window.classify_view.batch_running(), timeout=60000)
     qtbot.waitUntil(lambda: calls == [1], timeout=5000)
+
+
+def test_a_folder_image_selected_gets_its_large_preview_without_a_second_forward(make_window, image_dir, qtbot):
+    window = make_window()
+    view = window.classify_view
+    folder = image_dir(3, size=(300, 200))
+    drop(window, [folder])
+    qtbot.waitUntil(lambda: entries_done(window, 3) and not view.batch_running(), timeout=60000)
+    forwards, pictures = [], []
+    window.client.worker.predictions_ready.connect(lambda _job, results: forwards.extend(results))
+    window.client.worker.pictures_ready.connect(lambda _rid, result: pictures.append(result))
+    path = str(folder / "img002.png")
+    view.select(path)
+    entry = view.images.entry_for(path)
+    qtbot.waitUntil(lambda: entry.preview is not None, timeout=30000)
+    assert [p.path for p in pictures] == [path] and forwards == []
+    assert entry.preview.width() == 300  # the image at its own size (under the preview's 640)
+    assert view.preview.pixmap() is not None and not view.preview.pixmap().isNull()
+    assert len(view.bars.texts()) == 5  # the folder's top-5 stays
+
+
+def test_a_folder_image_deleted_before_it_is_shown_says_why_there_is_no_preview(make_window, image_dir, qtbot):
+    window = make_window()
+    view = window.classify_view
+    folder = image_dir(2)
+    drop(window, [folder])
+    qtbot.waitUntil(lambda: entries_done(window, 2) and not view.batch_running(), timeout=60000)
+    path = folder / "img001.png"
+    path.unlink()
+    view.select(str(path))
+    qtbot.waitUntil(lambda: view.preview.text().startswith("No preview"), timeout=30000)
+    assert "does not exist" in view.preview.text()
+    assert len(view.bars.texts()) == 5  # the top-5 made before it went is still shown
+    view.resize(view.width() + 40, view.height())  # a resize brings no stale picture back
+    assert view.preview.pixmap().isNull()
