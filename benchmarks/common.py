@@ -196,9 +196,12 @@ class ReferenceProcess:
             raise RuntimeError("the reference process did not start")
 
     def seconds(self, path) -> float:
+        """The reference's total for ``path``; the part before its forward pass (open +
+        convert + transform) is kept in ``self.before_forward``."""
         self.proc.stdin.write(f"{path}\n")
         self.proc.stdin.flush()
-        return float(self.proc.stdout.readline())
+        total, self.before_forward = (float(v) for v in self.proc.stdout.readline().split())
+        return total
 
     def close(self) -> None:
         self.proc.stdin.close()

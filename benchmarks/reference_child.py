@@ -3,7 +3,8 @@
 ``reference_child.py WEIGHTS DEVICE`` loads ``torchvision.models.alexnet()`` with
 WEIGHTS and ``AlexNet_Weights.IMAGENET1K_V1.transforms()``, prints ``ready``,
 then for every image path read on stdin times PIL open + convert("RGB") +
-transform + forward under ``inference_mode`` and prints the seconds.
+transform + forward under ``inference_mode`` and prints the seconds: the total,
+then the part before the forward pass (open + convert + transform).
 
 Why a separate process: torch's CPU kernels run on an OpenMP thread team per
 calling thread. Running the reference on the benchmark's GUI thread gives that
@@ -22,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def time_one(model, transform, path: str, device) -> float:
+def time_one(model, transform, path: str, device) -> tuple[float, float]:
+    """(total, before the forward pass) in seconds."""
     import torch
     from PIL import Image
 
@@ -31,10 +33,11 @@ def time_one(model, transform, path: str, device) -> float:
     t0 = time.perf_counter()
     with Image.open(path) as im:
         x = transform(im.convert("RGB")).unsqueeze(0).to(device)  # (1, 3, 224, 224)
+    t1 = time.perf_counter()
     with torch.inference_mode():
         model(x)
     sync(device)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, t1 - t0
 
 
 def main() -> None:
@@ -49,7 +52,8 @@ def main() -> None:
     transform = AlexNet_Weights.IMAGENET1K_V1.transforms()
     print("ready", flush=True)
     for line in sys.stdin:
-        print(f"{time_one(model, transform, line.rstrip(chr(10)), device):.9f}", flush=True)
+        total, before_forward = time_one(model, transform, line.rstrip(chr(10)), device)
+        print(f"{total:.9f} {before_forward:.9f}", flush=True)
 
 
 if __name__ == "__main__":
