@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import NamedTuple
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -31,3 +32,50 @@ def serving(handler, **attributes):
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=10)
+
+
+class Reply(NamedTuple):
+    """A canned 200 answer: ``body`` after a ``Content-Length`` of ``length``.
+
+    ``length=None`` sends no length (the body ends when the server hangs up); a ``length``
+    above ``len(body)`` promises bytes that never come (the server hangs up after ``body``)."""
+
+    body: bytes
+    length: int | None
+
+
+def cut(data: bytes) -> Reply:
+    """Promises all of ``data``, sends the first half, hangs up."""
+    return Reply(data[: len(data) // 2], len(data))
+
+
+class BytesHandler(BaseHTTPRequestHandler):
+    """Answers a GET from ``self.server.routes`` ({path: bytes or Reply}); 404 for any other path.
+
+    Use as ``serving(BytesHandler, routes={"/w.pth": data, "/cut.pth": cut(data)})``."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        reply = self.server.routes.get(self.path)
+        if reply is None:
+            self.send_error(404, "Not Found")
+            return
+        if not isinstance(reply, Reply):
+            reply = Reply(reply, len(reply))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        if reply.length is None:
+            self.send_header("Connection", "close")
+        else:
+            self.send_header("Content-Length", str(reply.length))
+        self.end_headers()
+        try:
+            self.wfile.write(reply.body)
+        except OSError:  # the client cancelled and closed its socket
+            pass
+        if reply.length != len(reply.body):  # only hanging up ends this body
+            self.close_connection = True
+
+    def log_message(self, *args):
+        pass

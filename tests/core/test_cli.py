@@ -4,7 +4,6 @@ message (never a traceback) for every expected error."""
 from __future__ import annotations
 
 import functools
-import http.server
 import json
 import os
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from loopback import serving
+from loopback import BytesHandler, serving
 
 from alexnet_gui import cli
 from alexnet_gui.core import download as download_module
@@ -282,22 +281,7 @@ def test_weights_status_with_a_bad_file(capsys, tmp_path):
 @pytest.fixture
 def server(seeded_weights):
     """A loopback HTTP server serving the seeded weights at /alexnet.pth."""
-    payload = seeded_weights.read_bytes()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            if self.path != "/alexnet.pth":
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *_args):
-            pass
-
-    with serving(Handler) as (_httpd, url):
+    with serving(BytesHandler, routes={"/alexnet.pth": seeded_weights.read_bytes()}) as (_httpd, url):
         yield url
 
 

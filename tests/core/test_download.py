@@ -7,12 +7,11 @@ import hashlib
 import io
 import os
 import socket
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import torch
-from loopback import serving
+from loopback import BytesHandler, Reply, cut, serving
 
 from alexnet_gui.core import weights as W
 from alexnet_gui.core.download import CHUNK_BYTES, download_weights
@@ -37,46 +36,13 @@ def payload() -> bytes:
     return data
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        data = self.server.payload
-        if self.path == "/weights.pth":
-            self._send(data, len(data))
-        elif self.path == "/corrupt.pth":
-            flipped = bytearray(data)
-            flipped[len(data) // 2] ^= 0xFF
-            self._send(bytes(flipped), len(data))
-        elif self.path == "/cut.pth":  # promises the whole file, sends half, hangs up
-            self._send(data[: len(data) // 2], len(data))
-            self.close_connection = True
-        elif self.path == "/nolength.pth":
-            self._send(data, None)
-            self.close_connection = True
-        else:
-            self.send_error(404, "Not Found")
-
-    def _send(self, body: bytes, length: int | None) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        if length is not None:
-            self.send_header("Content-Length", str(length))
-        else:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except OSError:  # the client cancelled and closed the socket
-            pass
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def server(payload):
-    with serving(_Handler, payload=payload) as (_httpd, url):
+    flipped = bytearray(payload)
+    flipped[len(payload) // 2] ^= 0xFF
+    routes = {"/weights.pth": payload, "/corrupt.pth": bytes(flipped), "/cut.pth": cut(payload),
+              "/nolength.pth": Reply(payload, None)}
+    with serving(BytesHandler, routes=routes) as (_httpd, url):
         yield url
 
 

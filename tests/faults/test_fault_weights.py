@@ -8,13 +8,12 @@ import hashlib
 import io
 import os
 import shutil
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 import torch
 from fault_inputs import snapshot, write_png
-from loopback import serving
+from loopback import BytesHandler, cut, serving
 
 from alexnet_gui.core.model import build_model
 
@@ -160,28 +159,7 @@ def test_window_checkpoint_from_other_base_weights(window, other_base_checkpoint
 
 
 PAYLOAD_BYTES = 3 << 20  # several 1 MiB chunks
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        data = self.server.payload
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        body = data[: len(data) // 2] if self.path.startswith("/cut/") else data
-        try:
-            self.wfile.write(body)
-            self.wfile.flush()
-        except OSError:
-            pass
-        if self.path.startswith("/cut/"):  # promised the whole file, sent half, hangs up
-            self.close_connection = True
-
-    def log_message(self, *args):
-        pass
+NAME = "alexnet-owt-7be5be79.pth"
 
 
 @pytest.fixture(scope="module")
@@ -189,11 +167,9 @@ def server():
     buf = io.BytesIO()
     torch.save({"classifier.6.weight": torch.randn(PAYLOAD_BYTES // 16384, 4096,
                                                    generator=torch.Generator().manual_seed(0))}, buf)
-    with serving(_Handler, payload=buf.getvalue()) as (httpd, url):
-        yield url, httpd.payload
-
-
-NAME = "alexnet-owt-7be5be79.pth"
+    payload = buf.getvalue()
+    with serving(BytesHandler, routes={f"/{NAME}": payload, f"/cut/{NAME}": cut(payload)}) as (_httpd, url):
+        yield url, payload
 
 
 def part_files(folder: Path) -> list[str]:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import http.server
-from functools import partial
-
 import pytest
 import torch
-from loopback import serving
+from loopback import BytesHandler, serving
 
 
 @pytest.fixture
 def weights_server(seeded_weights):
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(seeded_weights.parent))
-    handler.log_message = lambda *a, **k: None
-    with serving(handler) as (_server, url):
+    routes = {f"/{seeded_weights.name}": seeded_weights.read_bytes()}
+    with serving(BytesHandler, routes=routes) as (_server, url):
         yield f"{url}/{seeded_weights.name}"
 
 
