@@ -13,44 +13,15 @@ import itertools
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QCheckBox, QFileDialog, QHBoxLayout, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
 from . import finetune_job as jobs
-from .curves_widget import CurvesWidget, EpochPoint
+from .curves_widget import EpochPoint
 from .finetune_controls import SAMPLES, FinetuneControls
-from .finetune_panels import ResultsWidget
-from .labels import make_label, set_text
+from .finetune_results import FinetuneResultsColumn, describe_progress
+from .labels import set_text
+
 WEIGHTS_FILTER = "Fine-tuned model (*.pth *.pt);;All files (*)"
-PHASE_WORDS = {"scan": "checking files", "extract": "extracting features"}
-
-
-def format_seconds(s: float) -> str:
-    s = max(0, round(s))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60} s"
-    return f"{s // 3600} h {s % 3600 // 60} min"
-
-
-def describe_progress(ev) -> str:
-    """One line for a core ``Progress`` event: phase, counts, metrics, time left."""
-    eta = ev.eta_seconds
-    left = f" — {format_seconds(eta)} left" if eta is not None and eta >= 0.5 else ""
-    if ev.phase in PHASE_WORDS:
-        return f"{PHASE_WORDS[ev.phase]} {ev.step}/{ev.total}{left}"
-    if ev.phase == "train" and ev.batches:
-        return f"epoch {ev.step + 1}/{ev.total}, batch {ev.batch}/{ev.batches} — loss {ev.loss:.2f}{left}"
-    if ev.phase == "train" and ev.step > 0 and ev.val_accuracy is not None:
-        return f"epoch {ev.step}/{ev.total} — loss {ev.loss:.2f} — val acc {ev.val_accuracy * 100:.1f} %{left}"
-    if ev.phase == "train":
-        return f"training {ev.step}/{ev.total} epochs{left}"
-    if ev.phase == "done":
-        acc = f" — val acc {ev.val_accuracy * 100:.1f} %" if ev.val_accuracy is not None else ""
-        return f"done{acc}"
-    return ev.message or ev.phase
 
 
 class FinetuneView(QWidget):
@@ -106,43 +77,14 @@ class FinetuneView(QWidget):
 
     def _build_right(self) -> QWidget:
         """Message, progress, curves, results, and what to do with the model."""
-        self.message_label = make_label()
-        self.message_label.hide()
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(True)
-        self.progress.setValue(0)
-        self._set_progress_text("idle")
-        self.progress.setToolTip("What the fine-tune is doing and how long is left")
-        self.curves = CurvesWidget()
-        self.results = ResultsWidget()
+        self.results_column = FinetuneResultsColumn()
+        r = self.results_column
+        self.message_label, self.progress, self.curves, self.results = r.message_label, r.progress, r.curves, r.results
         # Short names for what tests and screen-reader checks read.
-        self.summary_label = self.results.summary
-        self.confusion, self.gallery = self.results.confusion, self.results.gallery
-
-        self.use_button = QPushButton("Use this model")
-        self.use_button.setToolTip("Classify with the new classes (the folder names); the ImageNet model is kept")
-        self.compare_box = QCheckBox("Compare with base model")
-        self.compare_box.setToolTip("In Classify, show the base (ImageNet) top-5 beside the fine-tuned top-5")
-        self.base_button = QPushButton("Back to base model")
-        self.base_button.setToolTip("Classify with the base (ImageNet) model again")
-        self.save_button = QPushButton("Save…")
-        self.save_button.setToolTip("Save the fine-tuned model as one file (File › Load weights… opens it)")
-        model_row = QHBoxLayout()
-        for w in (self.use_button, self.compare_box, self.base_button, self.save_button):
-            model_row.addWidget(w)
-        model_row.addStretch(1)
-        self.model_label = make_label("Classifying with: —")
-
-        right = QWidget()
-        rv = QVBoxLayout(right)
-        rv.addWidget(self.message_label)
-        rv.addWidget(self.progress)
-        rv.addWidget(self.curves, 2)
-        rv.addWidget(self.results, 3)
-        rv.addLayout(model_row)
-        rv.addWidget(self.model_label)
-        return right
+        self.summary_label, self.confusion, self.gallery = r.results.summary, r.results.confusion, r.results.gallery
+        self.use_button, self.compare_box, self.base_button = r.use_button, r.compare_box, r.base_button
+        self.save_button, self.model_label = r.save_button, r.model_label
+        return r
 
     def _connect(self) -> None:
         s = self.signals
@@ -343,10 +285,7 @@ class FinetuneView(QWidget):
             # Asked only now: reading them imports the fine-tune core, and torch is loaded by now.
             self._start("defaults", lambda _t: jobs.defaults_job(self.signals))
         self._finetuned_active = info.base_description is not None
-        text = f"Classifying with: {info.description}"
-        if info.base_description:
-            text += f"; base kept for comparison: {info.base_description}"
-        set_text(self.model_label, text)
+        self.results_column.show_model(info.description, info.base_description)
         if not self._finetuned_active and self.compare_box.isChecked():
             self.set_compare(False)
         self._update_buttons()
@@ -447,18 +386,13 @@ class FinetuneView(QWidget):
         self.choose_button.setEnabled(not running)
         self.samples_button.setEnabled(not running)
         self.settings_box.setEnabled(self.is_ready() and not running)
-        has = self.outcome is not None
-        self.use_button.setEnabled(has)
-        self.save_button.setEnabled(has)
-        self.compare_box.setEnabled(self._finetuned_active)
-        self.base_button.setEnabled(self._finetuned_active)
+        self.results_column.enable_model_buttons(self.outcome is not None, self._finetuned_active)
 
     def _set_progress_text(self, text: str) -> None:
-        self.progress.setFormat(text)  # no %p/%v/%m in these texts, so Qt shows it as is
-        self.progress.setAccessibleName(f"Fine-tune progress: {text}")
+        self.results_column.set_progress_text(text)
 
     def progress_text(self) -> str:
-        return self.progress.accessibleName().removeprefix("Fine-tune progress: ")
+        return self.results_column.progress_text()
 
     def _message(self, text: str, warning: bool = True) -> None:
         set_text(self.message_label, f"⚠ {text}" if text and warning else text)
