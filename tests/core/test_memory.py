@@ -28,3 +28,15 @@ def test_on_glibc_freed_heap_pages_go_back(monkeypatch):
 def test_elsewhere_it_does_nothing(monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
     assert return_free_memory() is False
+
+
+def test_the_pixel_blocks_pillow_keeps_are_let_go_too():
+    from PIL import Image
+
+    import alexnet_gui.core.images  # noqa: F401 - sets how many freed blocks Pillow keeps
+
+    img = Image.new("RGB", (1024, 768))
+    del img  # its block is kept for the next image
+    assert Image.core.get_stats()["blocks_cached"] >= 1
+    return_free_memory()
+    assert Image.core.get_stats()["blocks_cached"] == 0
