@@ -168,8 +168,7 @@ class FinetuneView(QWidget):
             return
         self.report = report
         self.health.show_report(report)
-        self.progress.setValue(0)
-        self._set_progress_text("idle")
+        self._set_progress("idle", 0)
         self._update_buttons()
         self.health_report_shown.emit()
 
@@ -206,8 +205,7 @@ class FinetuneView(QWidget):
         self._message("")
         self._set_outcome(None)
         self.curves.reset(self.settings_box.epochs.value())
-        self.progress.setValue(0)
-        self._set_progress_text("starting…")
+        self._set_progress("starting…", 0)
         self._run_status = ""
         values = self.settings_values()
         self._run_token = self._start("run", lambda t: jobs.finetune_job(self.signals, self.folder, values, t))
@@ -219,13 +217,12 @@ class FinetuneView(QWidget):
         job = self._job_of("run")
         if job is not None:
             self.client.cancel(job)
-            self._set_progress_text("cancelling…")
+            self._set_progress("cancelling…")
 
     def _on_job_progressed(self, token: int, ev) -> None:
         if token not in (self._run_token, self._scan_token) or (token == self._scan_token and self.report):
             return
-        self.progress.setValue(round(ev.fraction * 1000))
-        self._set_progress_text(describe_progress(ev))
+        self._set_progress(describe_progress(ev), round(ev.fraction * 1000))
         if ev.phase == "train" and not ev.batches and ev.step > 0 and ev.val_accuracy is not None:
             self.curves.add_point(EpochPoint(ev.step, ev.loss, ev.accuracy, ev.val_loss, ev.val_accuracy))
         elif ev.phase == "train" and ev.step == 0 and not ev.batches:
@@ -237,8 +234,7 @@ class FinetuneView(QWidget):
             return
         self._run_status = "done"
         self._set_outcome(outcome)
-        self.progress.setValue(1000)
-        self._set_progress_text(f"done — val acc {outcome.result.val_accuracy * 100:.1f} %")
+        self._set_progress(f"done — val acc {outcome.result.val_accuracy * 100:.1f} %", 1000)
 
     def _set_outcome(self, outcome) -> None:
         self.outcome = outcome
@@ -344,8 +340,7 @@ class FinetuneView(QWidget):
     def _on_job_refused(self, token: int, message: str) -> None:
         if token == self._run_token:
             self._run_status = "failed"
-            self.progress.setValue(0)
-            self._set_progress_text("not started: see the message above")
+            self._set_progress("not started: see the message above", 0)
         if token == self._scan_token and self.report is None:
             self.health.show_error(message)
         self._message(message)
@@ -355,8 +350,7 @@ class FinetuneView(QWidget):
         if kind == "run":
             status = "cancelled" if cancelled else (self._run_status or "failed")
             if status == "cancelled":
-                self.progress.setValue(0)
-                self._set_progress_text("cancelled — nothing was saved")
+                self._set_progress("cancelled — nothing was saved", 0)
             self._update_buttons()
             self.run_ended.emit(status)
         elif kind:
@@ -367,7 +361,7 @@ class FinetuneView(QWidget):
             kind = self._jobs[job_id][0]
             if kind == "run":
                 self._run_status = "failed"
-                self._set_progress_text("failed")
+                self._set_progress("failed")
             self._message(message)
             self._on_worker_job_finished(job_id, cancelled=False)
 
@@ -388,7 +382,10 @@ class FinetuneView(QWidget):
         self.settings_box.setEnabled(self.is_ready() and not running)
         self.results_column.enable_model_buttons(self.outcome is not None, self._finetuned_active)
 
-    def _set_progress_text(self, text: str) -> None:
+    def _set_progress(self, text: str, value: int | None = None) -> None:
+        """The progress bar's words and, when given, its position (0-1000)."""
+        if value is not None:
+            self.progress.setValue(value)
         self.results_column.set_progress_text(text)
 
     def progress_text(self) -> str:
