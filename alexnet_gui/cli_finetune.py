@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cli import EXIT_OK, EXIT_PARTIAL, CliError, add_model_args, eprint, load_model_for_cli, registrar
+from .cli import EXIT_OK, EXIT_PARTIAL, CliError, StopOnCtrlC, add_model_args, eprint, load_model_for_cli, registrar
 
 EXIT_FAILED = EXIT_PARTIAL  # 1: the fine-tune was refused or failed
 
@@ -46,7 +46,7 @@ register = _add_finetune_parser  # the name other front ends may look for
 
 
 def _cmd_finetune(args) -> int:
-    from .core.finetune import FinetuneError, FinetuneSettings, run_finetune, save_finetuned
+    from .core.finetune import FinetuneCancelled, FinetuneError, FinetuneSettings, run_finetune, save_finetuned
     from .core.weights import WeightsError
 
     settings = FinetuneSettings(flip_view=args.flip)
@@ -68,8 +68,12 @@ def _cmd_finetune(args) -> int:
     bundle, device = load_model_for_cli(args, allow_untrained=False)
     report = _StderrProgress()
     try:
-        result = run_finetune(args.folder, settings, bundle.model, bundle.sha256, device,
-                              progress=report, val_folder=args.val_folder)
+        with StopOnCtrlC() as stop:
+            result = run_finetune(args.folder, settings, bundle.model, bundle.sha256, device,
+                                  progress=report, cancelled=stop, val_folder=args.val_folder)
+    except (FinetuneCancelled, KeyboardInterrupt):
+        report.finish()  # end the counter's line before "interrupted"
+        raise KeyboardInterrupt from None
     except FinetuneError as exc:
         report.finish()
         for skipped in exc.skipped:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -143,6 +144,49 @@ def test_classify_text_output(capsys, seeded_weights, inputs):
     assert [line.split(": ", 1)[0] for line in lines] == expected_order(inputs)
     assert lines[3].startswith(f"{inputs[2]}: error: corrupt.jpg: ")
     assert lines[0].count("%") == 2
+
+
+def ctrl_c() -> None:
+    """A real Ctrl+C, as a terminal sends it: SIGINT to this process."""
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_stops_classify_after_the_batch_in_hand(capsys, seeded_weights, inputs, monkeypatch):
+    from alexnet_gui.core import predict
+
+    real = predict.predictions_for
+    batches = []
+
+    def first_batch_then_ctrl_c(*args, **kwargs):
+        batches.append(1)
+        if len(batches) == 1:
+            ctrl_c()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(predict, "predictions_for", first_batch_then_ctrl_c)
+    before = signal.getsignal(signal.SIGINT)
+    code, out, err = run(capsys, "classify", "--batch-size", "2", "--weights", seeded_weights, *inputs)
+    assert code == 130 and err.strip() == "alexnet-cli: interrupted"
+    assert len(batches) == 1  # three batches of two: the two after the Ctrl+C never ran
+    assert [line.split(": ", 1)[0] for line in out.splitlines()] == expected_order(inputs)[:2]
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_second_ctrl_c_interrupts_at_once():
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with cli.StopOnCtrlC() as stop:
+            ctrl_c()
+            assert stop()  # the first one only asks the work to stop
+            ctrl_c()
+            pytest.fail("the second Ctrl+C did not interrupt")
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_work_that_ends_without_a_ctrl_c_is_left_alone():
+    with cli.StopOnCtrlC() as stop:
+        pass
+    assert not stop()
 
 
 def test_unreadable_folder_keeps_its_place(capsys, seeded_weights, inputs, monkeypatch):

@@ -98,7 +98,10 @@ def test_cli_shows_progress_and_ctrl_c_stops_it(big_folder, seeded_weights, tmp_
                     break
             elif proc.poll() is not None:
                 break
-        code = proc.wait(timeout=60)
+        try:
+            code = proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"alexnet-cli still running 60 s after the Ctrl+C (hung?): {text[-300:]!r}")
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -119,6 +119,31 @@ def test_ctrl_c_exits_130_and_leaves_no_file(shapes, seeded_weights, tmp_path, c
     assert not [p for p in private_cache.rglob("*") if p.name.endswith(".part")]
 
 
+def test_a_real_ctrl_c_stops_at_the_next_check(shapes, seeded_weights, tmp_path, capsys, monkeypatch,
+                                              private_cache):
+    """SIGINT during the file check: answered at the next check, not raised inside the thread pool."""
+    import os
+    import signal
+
+    from alexnet_gui.core.finetune import dataset as dataset_module
+
+    real = dataset_module._check_file
+    checked = []
+
+    def check_then_ctrl_c(path):
+        checked.append(path)
+        if len(checked) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(path)
+
+    monkeypatch.setattr(dataset_module, "_check_file", check_then_ctrl_c)
+    code, _out, err = run_cli(capsys, "finetune", shapes, "--weights", seeded_weights, "--out", tmp_path / "m.pt")
+    assert code == 130 and err.strip().endswith("alexnet-cli: interrupted") and "Traceback" not in err
+    assert [p for p in private_cache.rglob("*") if p.is_file()] == []  # stopped before any feature
+    assert not (tmp_path / "m.pt").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".m.pt")] == []
+
+
 def test_cache_info_and_clear(seeded_weights, tmp_path, capsys):
     shapes = make_shapes(tmp_path / "small", per_class=4)
     assert run_cli(capsys, "finetune", shapes, "--weights", seeded_weights, "--out", tmp_path / "m.pt",
