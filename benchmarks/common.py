@@ -321,12 +321,14 @@ def idle(seconds: float) -> None:
     wait_until(lambda: time.monotonic() >= end, timeout_s=seconds + 5)
 
 
-def drop_files(window, paths) -> float:
+def drop_files(window, paths, hover_s: float = 0.0) -> float:
     """A user's drop of ``paths`` on the window: drag enter, then drop (both synthesised).
 
+    ``hover_s``: the time between the two, with a drag move every 16 ms as a window system
+    sends them while the pointer travels; 0 sends the drop right after the enter.
     Returns ``time.perf_counter()`` just before the drop: when the user let go."""
     from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
     mime = QMimeData()
@@ -335,6 +337,12 @@ def drop_files(window, paths) -> float:
     enter = QDragEnterEvent(QPoint(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
+    end = time.monotonic() + hover_s
+    while time.monotonic() < end:
+        idle(0.016)
+        move = QDragMoveEvent(QPoint(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                              Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(window, move)
     drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
     t0 = time.perf_counter()

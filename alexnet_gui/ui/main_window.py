@@ -323,6 +323,7 @@ class MainWindow(QMainWindow):
         if paths_from_mime(event.mimeData()) or event.mimeData().hasImage():
             event.acceptProposedAction()
             self.drop_overlay.show_over(self.centralWidget())
+            self.classify_view.prepare(paths_from_mime(event.mimeData()))
         else:
             event.ignore()
 
@@ -331,6 +332,7 @@ class MainWindow(QMainWindow):
 
     def dragLeaveEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.drop_overlay.hide()
+        self.classify_view.drag_left()
 
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.drop_overlay.hide()

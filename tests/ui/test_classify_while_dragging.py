@@ -1,0 +1,117 @@
+"""One image dragged over the window is classified before it is dropped; the drop shows it at once.
+
+Nothing is listed or shown until the drop; the held answer is used only for the same file,
+unchanged, with the same model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_classify_window import core_top5
+from window_events import drag_enter, drag_leave, drop, drop_only
+
+pytestmark = pytest.mark.usefixtures("no_modal_dialogs")
+
+
+def expected_texts(weights, path) -> list[str]:
+    return [f"{s.label} — {s.probability * 100:.1f} %" for s in core_top5(weights, path)]
+
+
+@pytest.fixture
+def requests(make_window):
+    """A window whose classify requests to the worker are recorded: (window, list of path lists)."""
+    window = make_window()
+    asked: list[list[str]] = []
+    real = window.client.classify
+
+    def classify(paths):
+        asked.append([str(p) for p in paths])
+        return real(paths)
+
+    window.client.classify = classify
+    return window, asked
+
+
+def test_the_dragged_image_is_ready_when_it_is_dropped(requests, image_dir, seeded_weights, qtbot):
+    window, asked = requests
+    view = window.classify_view
+    img = image_dir(1) / "img000.png"
+
+    def with_pictures(_job, results) -> bool:  # the second update: thumbnail and preview
+        return any(r.path == str(img) and r.preview is not None for r in results)
+
+    with qtbot.waitSignal(window.client.worker.predictions_ready, check_params_cb=with_pictures, timeout=30000):
+        drag_enter(window, [img])
+    assert asked == [[str(img)]]
+    assert view.images.entries() == [] and view.bars.texts() == []  # nothing shows before the drop
+
+    drop_only(window, [img])
+    # At once: no event loop has run since the drop, and no second request was made.
+    assert view.bars.texts() == expected_texts(seeded_weights, img)
+    assert view.current_path() == str(img) and asked == [[str(img)]]
+    entry = view.images.entry_for(str(img))
+    assert entry.status == "done" and entry.preview is not None and entry.icon is not None
+
+
+def test_a_drop_before_the_answer_uses_the_same_request(requests, image_dir, seeded_weights, qtbot):
+    window, asked = requests
+    img = image_dir(1) / "img000.png"
+    drop(window, [img])  # enter and drop in the same instant
+    qtbot.waitUntil(lambda: len(window.classify_view.bars.texts()) == 5, timeout=30000)
+    assert window.classify_view.bars.texts() == expected_texts(seeded_weights, img)
+    assert asked == [[str(img)]]
+
+
+def test_a_drag_that_leaves_shows_nothing(requests, image_dir, seeded_weights, qtbot):
+    window, asked = requests
+    view = window.classify_view
+    first, second = image_dir(2) / "img000.png", image_dir(2) / "img001.png"
+    drag_enter(window, [first])
+    drag_leave(window)
+    drop(window, [second])
+    qtbot.waitUntil(lambda: len(view.bars.texts()) == 5, timeout=30000)
+    qtbot.wait(50)  # let any answer for the first file arrive: it must not show
+    assert [e.path for e in view.images.entries()] == [str(second)]
+    assert view.bars.texts() == expected_texts(seeded_weights, second)
+
+
+def test_a_file_changed_after_the_drag_is_classified_again(requests, image_dir, seeded_weights, qtbot):
+    window, asked = requests
+    img = image_dir(1) / "img000.png"
+    with qtbot.waitSignal(window.client.worker.job_finished, timeout=30000):
+        drag_enter(window, [img])
+    rng = np.random.default_rng(7)
+    Image.fromarray(rng.integers(0, 255, (120, 150, 3), dtype=np.uint8)).save(img)  # other pixels, other size
+    drop_only(window, [img])
+    assert asked == [[str(img)], [str(img)]]
+    qtbot.waitUntil(lambda: window.classify_view.bars.texts() == expected_texts(seeded_weights, img), timeout=30000)
+
+
+def test_a_model_change_after_the_drag_is_not_answered_by_the_old_model(requests, image_dir, tmp_path, qtbot):
+    import torch
+
+    from alexnet_gui.core.model import build_model
+
+    window, asked = requests
+    img = image_dir(1) / "img000.png"
+    with qtbot.waitSignal(window.client.worker.job_finished, timeout=30000):
+        drag_enter(window, [img])
+    other = tmp_path / "other-seed.pth"
+    torch.save(build_model(seed=5).state_dict(), other)
+    window.load_weights(str(other))
+    qtbot.waitUntil(lambda: window.model_info.weights_path == str(other), timeout=30000)
+    drop_only(window, [img])
+    assert asked == [[str(img)], [str(img)]]
+    qtbot.waitUntil(lambda: window.classify_view.bars.texts() == expected_texts(other, img), timeout=30000)
+
+
+def test_a_dragged_folder_waits_for_the_drop(requests, image_dir, qtbot):
+    window, asked = requests
+    folder = image_dir(3)
+    drag_enter(window, [folder])
+    drag_enter(window, [folder / "img000.png", folder / "img001.png"])
+    assert asked == []
+    drop_only(window, [folder])
+    assert asked == [[str(folder / f"img{i:03d}.png") for i in range(3)]]
