@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Sequence
 
 
@@ -74,9 +75,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     window = create_window(argv)
     window.show()
+    close_on_ctrl_c(window)
     from PySide6.QtWidgets import QApplication
 
     return QApplication.instance().exec()
+
+
+def close_on_ctrl_c(window) -> None:
+    """Ctrl+C in the terminal that started the app closes the window as its close button
+    does (running jobs cancelled, settings saved).
+
+    Python runs a signal handler only when the interpreter gets control, and Qt's event
+    loop may not call into Python for a long time; the signal's wake-up byte on a socket
+    watched by the event loop gives it control at once."""
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    try:
+        signal.set_wakeup_fd(writer.fileno())
+    except ValueError:
+        return
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
+
+    def drain() -> None:  # the Python handler below runs as this slot is entered
+        try:
+            reader.recv(64)
+        except OSError:
+            pass
+
+    notifier.activated.connect(drain)
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    window._ctrl_c = (reader, writer, notifier)  # kept as long as the window
 
 
 if __name__ == "__main__":

@@ -105,3 +105,21 @@ def test_drop_highlight_shows_while_dragging(make_window, image_dir):
     assert window.drop_overlay.isVisible()
     QApplication.sendEvent(window, QDragLeaveEvent())
     assert not window.drop_overlay.isVisible()
+
+
+def test_ctrl_c_in_the_terminal_closes_the_window(make_window, qtbot):
+    import os
+    import signal
+
+    from alexnet_gui.app import close_on_ctrl_c
+
+    window = make_window()
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        close_on_ctrl_c(window)
+        os.kill(os.getpid(), signal.SIGINT)  # what the terminal sends on Ctrl+C
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+        qtbot.waitUntil(lambda: not window.client.thread.isRunning(), timeout=5000)  # closed as by its button
+    finally:
+        signal.signal(signal.SIGINT, before)
+        signal.set_wakeup_fd(-1)
