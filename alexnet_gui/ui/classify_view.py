@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import os
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton, QSizePolicy, QSplitter,
@@ -19,6 +20,7 @@ from .labels import set_text
 from .prediction_bars import PredictionBarsWidget
 from .results import PicturesResult
 from .scrolling import scrolled
+from .workers import PICTURES_AFTER_S
 
 EMPTY_TEXT = ("Drop images or a folder here…\n\n"
               "or use File › Open images… (Ctrl+O), File › Open folder… (Ctrl+Shift+O),\n"
@@ -136,8 +138,12 @@ class ClassifyView(QWidget):
         queued = self.images.add_paths(files)
         if early is not None:  # classified while it was dragged: show what is already here
             job = early.job
-            for results in early.results:
+            # The top-5 now, the thumbnail and preview in a second update, as from the worker.
+            for results in early.results[:1]:
                 self._on_worker_predictions_ready(job, results)
+            if early.results[1:]:
+                QTimer.singleShot(round(PICTURES_AFTER_S * 1000),
+                                  partial(self._apply_held, job, early.results[1:]))
         self.select(queued[0])
         if early is None:
             # The worker is asked last: this thread's Python work is done by then, so the worker
@@ -183,6 +189,10 @@ class ClassifyView(QWidget):
         # second pass. One still running is stopped.
         if self._early is not None and not self._early.finished:
             self.forget_prepared()
+
+    def _apply_held(self, job: int, batches: list) -> None:
+        for results in batches:
+            self._on_worker_predictions_ready(job, results)
 
     def _take_early(self, files: list[str]) -> EarlyJob | None:
         """The held job when ``files`` is the dragged image, unchanged; it is the drop's now."""

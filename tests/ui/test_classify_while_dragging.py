@@ -52,7 +52,10 @@ def test_the_dragged_image_is_ready_when_it_is_dropped(requests, image_dir, seed
     assert view.bars.texts() == expected_texts(seeded_weights, img)
     assert view.current_path() == str(img) and asked == [[str(img)]]
     entry = view.images.entry_for(str(img))
-    assert entry.status == "done" and entry.preview is not None and entry.icon is not None
+    assert entry.status == "done"
+    # The thumbnail and preview follow in a second update, as they do from the worker.
+    qtbot.waitUntil(lambda: entry.preview is not None and entry.icon is not None, timeout=5000)
+    assert asked == [[str(img)]]
 
 
 def test_a_drop_before_the_answer_uses_the_same_request(requests, image_dir, seeded_weights, qtbot):
