@@ -102,7 +102,12 @@ def test_drop_highlight_shows_while_dragging(make_window, image_dir):
     enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
-    assert window.drop_overlay.isVisible()
+    overlay = window.drop_overlay
+    assert overlay.isVisible() and overlay.text() == "Drop to open"
+    # A frame and a badge: the window stays visible between them.
+    inside = overlay.rect().adjusted(20, 20, -20, -20)
+    assert not overlay.mask().contains(inside.topLeft()) and overlay.mask().contains(overlay.rect().topLeft())
+    assert overlay.mask().contains(overlay.rect().center())  # the badge
     QApplication.sendEvent(window, QDragLeaveEvent())
     assert not window.drop_overlay.isVisible()
 
