@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 Stamp = tuple[int, int]  # (size, mtime_ns): the file has not changed since
 
@@ -23,7 +24,7 @@ def single_image(paths) -> str | None:
 
     if len(paths) != 1:
         return None
-    path = str(paths[0])
+    path = str(Path(paths[0]))  # spelled as the drop will spell it (``ClassifyView.open_paths``)
     return path if is_image_path(path) and os.path.isfile(path) else None
 
 
