@@ -118,3 +118,20 @@ def test_a_dragged_folder_waits_for_the_drop(requests, image_dir, qtbot):
     assert asked == []
     drop_only(window, [folder])
     assert asked == [[str(folder / f"img{i:03d}.png") for i in range(3)]]
+
+
+def test_a_dragged_corrupt_file_shows_its_error_inline_at_the_drop(requests, tmp_path, qtbot, no_modal_dialogs):
+    window, asked = requests
+    view = window.classify_view
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff not really a JPEG")
+    with qtbot.waitSignal(window.client.worker.job_finished, timeout=30000):
+        drag_enter(window, [bad])
+    assert view.images.entries() == []
+    drop_only(window, [bad])
+    entry = view.images.entry_for(str(bad))
+    assert entry.status == "error" and "broken.jpg" in entry.error
+    assert asked == [[str(bad)]] and no_modal_dialogs == []
+    missing = bad.with_name("missing.png")  # and the window goes on: the next drop is answered
+    drop(window, [missing])
+    qtbot.waitUntil(lambda: view.images.entry_for(str(missing)).status == "error", timeout=30000)
