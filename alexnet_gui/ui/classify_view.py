@@ -142,7 +142,7 @@ class ClassifyView(QWidget):
             for results in early.results[:1]:
                 self._on_worker_predictions_ready(job, results)
             if early.results[1:]:
-                QTimer.singleShot(round(PICTURES_AFTER_S * 1000),
+                QTimer.singleShot(round(PICTURES_AFTER_S * 1000), self,  # dropped with the view
                                   partial(self._apply_held, job, early.results[1:]))
         self.select(queued[0])
         if early is None:

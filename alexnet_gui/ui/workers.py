@@ -344,7 +344,7 @@ class ModelWorker(QObject):
             else:
                 self.job_finished.emit(job_id, flag.is_set())
         elif isinstance(rest, (int, float)) and rest > 0:
-            QTimer.singleShot(max(1, round(rest * 1000)), partial(self._wake, job_id))
+            QTimer.singleShot(max(1, round(rest * 1000)), self, partial(self._wake, job_id))
         else:
             self._order.append(job_id)  # round-robin so a fine-tune and a folder both progress
         self._schedule()

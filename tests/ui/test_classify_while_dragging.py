@@ -135,3 +135,26 @@ def test_a_dragged_corrupt_file_shows_its_error_inline_at_the_drop(requests, tmp
     missing = bad.with_name("missing.png")  # and the window goes on: the next drop is answered
     drop(window, [missing])
     qtbot.waitUntil(lambda: view.images.entry_for(str(missing)).status == "error", timeout=30000)
+
+
+def test_a_window_closed_right_after_the_drop_leaves_nothing_behind(seeded_weights, image_dir, qtbot):
+    """The held thumbnail and preview wait 20 ms after the drop: a window gone by then must not be called."""
+    import shiboken6
+
+    from alexnet_gui.app import create_window
+
+    window = create_window(["--weights", str(seeded_weights), "--device", "cpu"])
+    window.show()
+    qtbot.waitUntil(lambda: window.model_info is not None, timeout=60000)
+    img = image_dir(1) / "img000.png"
+
+    def with_pictures(_job, results) -> bool:
+        return any(r.path == str(img) and r.preview is not None for r in results)
+
+    with qtbot.waitSignal(window.client.worker.predictions_ready, check_params_cb=with_pictures, timeout=30000):
+        drag_enter(window, [img])
+    drop_only(window, [img])
+    window.close()
+    qtbot.waitUntil(lambda: not window.client.thread.isRunning(), timeout=10000)
+    shiboken6.delete(window)
+    qtbot.wait(100)  # past the 20 ms: pytest-qt fails the test on an exception raised meanwhile

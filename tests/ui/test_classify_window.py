@@ -264,7 +264,9 @@ def test_a_folder_image_selected_gets_its_large_preview_without_a_second_forward
     view = window.classify_view
     folder = image_dir(3, size=(300, 200))
     drop(window, [folder])
-    qtbot.waitUntil(lambda: entries_done(window, 3) and not view.batch_running(), timeout=60000)
+    first = str(folder / "img000.png")  # selected by the drop: its preview is asked for too
+    qtbot.waitUntil(lambda: entries_done(window, 3) and not view.batch_running()
+                    and view.images.entry_for(first).preview is not None, timeout=60000)
     forwards, pictures = [], []
     window.client.worker.predictions_ready.connect(lambda _job, results: forwards.extend(results))
     window.client.worker.pictures_ready.connect(lambda _rid, result: pictures.append(result))
