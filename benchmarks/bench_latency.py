@@ -119,8 +119,8 @@ def main() -> None:
     probe = ShownProbe(window)
     idle(0.5)
 
-    def dropped(path: str, hover_s: float) -> float:
-        """Seconds from the drop until the top-5 is shown."""
+    def dropped(path: str, hover_s: float) -> tuple[float, float]:
+        """(seconds from the drop until the top-5 is shown, the drop's perf_counter)."""
         nonlocal painted
         probe.arm(path)
         t0 = drop_files(window, [path], hover_s)

@@ -139,8 +139,7 @@ class ClassifyView(QWidget):
         if early is not None:  # classified while it was dragged: show what is already here
             job = early.job
             # The top-5 now, the thumbnail and preview in a second update, as from the worker.
-            for results in early.results[:1]:
-                self._on_worker_predictions_ready(job, results)
+            self._apply_held(job, early.results[:1])
             if early.results[1:]:
                 QTimer.singleShot(round(PICTURES_AFTER_S * 1000), self,  # dropped with the view
                                   partial(self._apply_held, job, early.results[1:]))
@@ -170,11 +169,11 @@ class ClassifyView(QWidget):
         """Files are dragged over the window: a single image is classified now, out of
         sight, so its top-5 is ready when it is dropped (see ``early_classify``)."""
         path = single_image(paths)
-        if path is None:
-            return
+        if path is None or (self._early is not None and self._early.matches([path])):
+            return  # not one image, or already classified (or on its way) for this drag
         stamp = file_stamp(path)
-        if stamp is None or (self._early is not None and self._early.path == path and self._early.stamp == stamp):
-            return  # already classified (or on its way) for this drag
+        if stamp is None:
+            return
         self.forget_prepared()
         self._early = EarlyJob(path, self._classify([path]), stamp)
 

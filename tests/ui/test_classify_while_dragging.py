@@ -19,6 +19,11 @@ def expected_texts(weights, path) -> list[str]:
     return [f"{s.label} — {s.probability * 100:.1f} %" for s in core_top5(weights, path)]
 
 
+def with_pictures(path):
+    """A check for ``predictions_ready``: the second update for ``path``, with thumbnail and preview."""
+    return lambda _job, results: any(r.path == str(path) and r.preview is not None for r in results)
+
+
 @pytest.fixture
 def requests(make_window):
     """A window whose classify requests to the worker are recorded: (window, list of path lists)."""
@@ -38,11 +43,7 @@ def test_the_dragged_image_is_ready_when_it_is_dropped(requests, image_dir, seed
     window, asked = requests
     view = window.classify_view
     img = image_dir(1) / "img000.png"
-
-    def with_pictures(_job, results) -> bool:  # the second update: thumbnail and preview
-        return any(r.path == str(img) and r.preview is not None for r in results)
-
-    with qtbot.waitSignal(window.client.worker.predictions_ready, check_params_cb=with_pictures, timeout=30000):
+    with qtbot.waitSignal(window.client.worker.predictions_ready, check_params_cb=with_pictures(img), timeout=30000):
         drag_enter(window, [img])
     assert asked == [[str(img)]]
     assert view.images.entries() == [] and view.bars.texts() == []  # nothing shows before the drop
@@ -147,11 +148,7 @@ def test_a_window_closed_right_after_the_drop_leaves_nothing_behind(seeded_weigh
     window.show()
     qtbot.waitUntil(lambda: window.model_info is not None, timeout=60000)
     img = image_dir(1) / "img000.png"
-
-    def with_pictures(_job, results) -> bool:
-        return any(r.path == str(img) and r.preview is not None for r in results)
-
-    with qtbot.waitSignal(window.client.worker.predictions_ready, check_params_cb=with_pictures, timeout=30000):
+    with qtbot.waitSignal(window.client.worker.predictions_ready, check_params_cb=with_pictures(img), timeout=30000):
         drag_enter(window, [img])
     drop_only(window, [img])
     window.close()

@@ -6,6 +6,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QSlider, QTabBar, QWidget,
 )
+from window_events import drag_enter, drag_leave
 
 CONTROLS = (QAbstractButton, QComboBox, QAbstractSpinBox, QSlider)
 
@@ -93,22 +94,15 @@ def test_layout_is_restored(make_window, qtbot):
 
 
 def test_drop_highlight_shows_while_dragging(make_window, image_dir):
-    from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-    from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent
-
     window = make_window()
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(image_dir(1) / "img000.png"))])
-    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, enter)
+    drag_enter(window, [image_dir(1) / "img000.png"])
     overlay = window.drop_overlay
     assert overlay.isVisible() and overlay.text() == "Drop to open"
     # A frame and a badge: the window stays visible between them.
     inside = overlay.rect().adjusted(20, 20, -20, -20)
     assert not overlay.mask().contains(inside.topLeft()) and overlay.mask().contains(overlay.rect().topLeft())
     assert overlay.mask().contains(overlay.rect().center())  # the badge
-    QApplication.sendEvent(window, QDragLeaveEvent())
+    drag_leave(window)
     assert not window.drop_overlay.isVisible()
 
 
