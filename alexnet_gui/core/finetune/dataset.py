@@ -269,10 +269,11 @@ def _check_image_bytes(data: bytes, path: Path) -> None:
 def _judge(report: HealthReport, train_root: Path, val_root: Path | None) -> None:
     classes = report.classes
     if not classes:
-        hint = " (it holds files directly: move them into one subfolder per class)" if report.skipped else ""
-        report.problems.append(
-            f"{train_root} has no class subfolders{hint}: put each class's images in its own subfolder"
-        )
+        if report.skipped:
+            advice = "it holds its files directly: move each class's images into a subfolder named after the class"
+        else:
+            advice = "put each class's images in its own subfolder"
+        report.problems.append(f"{train_root} has no class subfolders: {advice}")
         return
     if len(classes) < 2:
         report.problems.append(f"only one class ({classes[0]!r}) found: a fine-tune needs at least 2 class folders")

@@ -42,7 +42,7 @@ class FinetuneResult:
     val_accuracy: float  # after the last epoch
     per_class_accuracy: list[float]  # in class order
     confusion_matrix: np.ndarray  # (C, C) int64, rows = true class, columns = predicted
-    mistakes: list[ValPrediction]  # misclassified validation images, least confident first
+    mistakes: list[ValPrediction]  # misclassified validation images, most confident first
     skipped: list[SkippedFile]
     seconds: float  # wall time of scan + extraction + training
     state_dict: dict[str, torch.Tensor]  # the whole AlexNet with the new head, on the CPU

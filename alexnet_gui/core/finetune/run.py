@@ -95,7 +95,8 @@ def run_finetune(
         val_accuracy=accuracy,
         per_class_accuracy=per_class,
         confusion_matrix=confusion,
-        mistakes=sorted((p for p in predictions if not p.correct), key=lambda p: p.confidence),
+        # The most confident mistakes first: a wrong answer given with certainty is the one to look at.
+        mistakes=sorted((p for p in predictions if not p.correct), key=lambda p: (-p.confidence, p.path)),
         skipped=skipped,
         seconds=seconds,
         state_dict=state_dict,

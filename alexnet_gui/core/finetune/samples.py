@@ -6,7 +6,8 @@ renamed into place, so the folder exists only when complete.
 
 Fashion-MNIST comes from Debian's ``dataset-fashion-mnist`` package (idx
 files under /usr/share/datasets/fashion-mnist) or from the same files copied
-into ``cache_dir()/datasets/fashion-mnist``; else torchvision downloads it.
+into ``cache_dir()/datasets/fashion-mnist``; else its two test-set files are
+downloaded from torchvision's mirror.
 CIFAR-10 comes through torchvision (download, or ``cifar-10-python.tar.gz``
 copied into ``cache_dir()/datasets``). Offline without the files raises a
 FinetuneError that says how to get them.
@@ -34,6 +35,7 @@ DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = (
     "t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot",
 )  # fmt: skip
+FASHION_MNIST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")  # the test set: 1,000 images a class
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
@@ -87,23 +89,37 @@ def _fashion_mnist(source_dir: str | os.PathLike | None) -> tuple[tuple[str, ...
         DEBIAN_FASHION_MNIST, datasets_dir() / "fashion-mnist", datasets_dir() / "FashionMNIST" / "raw",
     ]  # fmt: skip
     for folder in places:
-        images, labels = _idx_file(folder, "t10k-images-idx3-ubyte"), _idx_file(folder, "t10k-labels-idx1-ubyte")
+        images, labels = (_idx_file(folder, stem) for stem in FASHION_MNIST_FILES)
         if images and labels:
             return FASHION_MNIST_CLASSES, read_idx(images), read_idx(labels)
+    wanted = " and ".join(f"{stem}.gz" for stem in FASHION_MNIST_FILES)
     if source_dir:
-        raise FinetuneError(f"{source_dir}: no Fashion-MNIST t10k idx files found")
+        raise FinetuneError(f"{source_dir}: no Fashion-MNIST files found there (it needs {wanted})")
 
     def load():
+        # Only the two test-set files the sample is drawn from (4.4 MB): torchvision's
+        # FashionMNIST(download=True) would fetch the 26 MB training set first, and name it when it fails.
         from torchvision.datasets import FashionMNIST
+        from torchvision.datasets.utils import download_and_extract_archive
 
-        ds = FashionMNIST(root=str(datasets_dir()), train=False, download=True)
-        return ds.data.numpy(), ds.targets.numpy()
+        raw, md5 = datasets_dir() / "FashionMNIST" / "raw", dict(FashionMNIST.resources)
+        for stem in FASHION_MNIST_FILES:
+            name, errors = f"{stem}.gz", []
+            for mirror in FashionMNIST.mirrors:
+                try:
+                    download_and_extract_archive(f"{mirror}{name}", str(raw), filename=name, md5=md5[name])
+                    break
+                except (RuntimeError, OSError) as exc:  # URLError is an OSError
+                    errors.append(" ".join(str(exc).split()) or type(exc).__name__)
+            else:
+                raise RuntimeError(f"{name}: {errors[-1] if errors else 'no mirror to download from'}")
+        return tuple(read_idx(raw / f"{stem}.gz") for stem in FASHION_MNIST_FILES)
 
     pixels, labels = _download(
         "Fashion-MNIST",
         load,
-        "install Debian's package (apt-get install dataset-fashion-mnist) or copy "
-        f"t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz into {datasets_dir() / 'fashion-mnist'}",
+        f"install Debian's package (apt-get install dataset-fashion-mnist) or copy {wanted} "
+        f"into {datasets_dir() / 'fashion-mnist'}",
     )
     return FASHION_MNIST_CLASSES, pixels, labels
 
