@@ -84,6 +84,7 @@ class FinetuneOutcome:
     base_sha256: str
     folder: str
     val_items: list[ValItem] = field(default_factory=list)
+    saved_path: str | None = None  # set (in the worker thread) once the save job has written it
 
     def cell(self, true_index: int, predicted_index: int) -> list[ValItem]:
         return [v for v in self.val_items if v.true_index == true_index and v.predicted_index == predicted_index]
@@ -289,8 +290,8 @@ def use_model_job(signals: FinetuneSignals, outcome: FinetuneOutcome, token: int
         model.eval()
         meta = {"base_weights_sha256": outcome.base_sha256, "metrics": result.metrics(),
                 "settings": result.settings.as_dict(), "folder": outcome.folder}
-        bundle = _finetuned_bundle_class()(model, list(result.classes), "finetuned", None, None, meta,
-                                           folder_name=Path(outcome.folder).name)
+        bundle = _finetuned_bundle_class()(model, list(result.classes), "finetuned", outcome.saved_path, None, meta,
+                                           folder_name=Path(outcome.folder).name, result=result)
         yield
         worker.install_bundle(bundle, keep_base=True)
         signals.installed.emit(token)
@@ -302,7 +303,8 @@ _BUNDLE_CLASS = None
 
 
 def _finetuned_bundle_class():
-    """A ModelBundle that names its folder: a fresh head has no file name to show yet."""
+    """A ModelBundle that names its folder (a fresh head has no file name until it is saved)
+    and knows the run it came from, so saving that run can name the file it went to."""
     global _BUNDLE_CLASS
     if _BUNDLE_CLASS is None:
         from dataclasses import dataclass as _dataclass
@@ -310,13 +312,15 @@ def _finetuned_bundle_class():
         from ..core.bundle import ModelBundle
 
         @_dataclass
-        class UnsavedFinetunedBundle(ModelBundle):
+        class RunFinetunedBundle(ModelBundle):
             folder_name: str = ""
+            result: Any = None  # the core FinetuneResult it was built from
 
             def describe(self) -> str:
-                return f"fine-tuned on {self.folder_name}, {self.num_classes} classes (not saved)"
+                saved = Path(self.weights_path).name if self.weights_path else "not saved"
+                return f"fine-tuned on {self.folder_name}, {self.num_classes} classes ({saved})"
 
-        _BUNDLE_CLASS = UnsavedFinetunedBundle
+        _BUNDLE_CLASS = RunFinetunedBundle
     return _BUNDLE_CLASS
 
 
@@ -333,6 +337,11 @@ def save_job(signals: FinetuneSignals, outcome: FinetuneOutcome, path: str, toke
         except WeightsError as exc:
             signals.refused.emit(token, str(exc))
             return
+        outcome.saved_path = str(written)
+        if getattr(worker.bundle, "result", None) is outcome.result:
+            # The model classifying now is this run's: it is no longer "not saved".
+            worker.bundle.weights_path = str(written)
+            worker.model_loaded.emit(worker.model_info())
         signals.saved.emit(token, str(written))
 
     return factory

@@ -25,6 +25,9 @@ MODE_TIPS = {
     "all": "all — every layer learns on augmented images; no cache; made for a GPU",
 }
 
+VAL_SHARE_TIP = "Share of each class held out to measure accuracy (unless the folder has train/ and val/)"
+VAL_OWN_TIP = "Not used: this folder has its own train/ and val/, and accuracy is measured on val/"
+
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else plural or word + 's'}"
@@ -171,8 +174,7 @@ class SettingsWidget(QGroupBox):
             ("Batch size", self.batch_size, "Training images per step"),
             ("Weight decay", self.weight_decay, "L2 penalty on the weights; 0 turns it off"),
             ("Seed", self.seed, "Drives the split, the new layer's start and the shuffling: same seed, same result"),
-            ("Validation share", self.val_fraction,
-             "Share of each class held out to measure accuracy (unless the folder has train/ and val/)"),
+            ("Validation share", self.val_fraction, VAL_SHARE_TIP),
             ("Flip", self.flip_view, "Horizontally flipped copies of the training images as extra examples"),
         ):
             w.setToolTip(tip)
@@ -185,6 +187,11 @@ class SettingsWidget(QGroupBox):
         self.reset_button.clicked.connect(self.reset)
         form.addRow(self.reset_button)
         self.setEnabled(False)
+
+    def set_own_split(self, own: bool) -> None:
+        """A folder with its own train/ and val/ is validated on val/: no share is drawn."""
+        self.val_fraction.setEnabled(not own)
+        self.val_fraction.setToolTip(VAL_OWN_TIP if own else VAL_SHARE_TIP)
 
     def set_defaults(self, defaults: dict) -> None:
         self.defaults = defaults
@@ -227,6 +234,8 @@ class ResultsWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.outcome = None
+        self._summary = ""  # the shown outcome's summary, without the note of a run going on
+        self._superseded = False
         self.summary = make_label("Results appear here after a run.")
         self.confusion = ConfusionMatrixWidget()
         self.mistakes_button = QPushButton("Show all mistakes")
@@ -261,6 +270,7 @@ class ResultsWidget(QWidget):
 
     def show_outcome(self, outcome) -> None:
         self.outcome = outcome
+        self._superseded = False
         if outcome is None:
             set_text(self.summary, "Results appear here after a run.")
             self.confusion.set_matrix([], [])
@@ -272,15 +282,23 @@ class ResultsWidget(QWidget):
         per_class = ", ".join(f"{c} {a * 100:.0f} %" for c, a in zip(r.classes, r.per_class_accuracy))
         correct = int(r.confusion_matrix.trace())
         cache = f"{r.computed} images through the network" if r.computed else "all features from the cache"
-        set_text(self.summary,
-                 f"Validation accuracy {r.val_accuracy * 100:.1f} % ({correct} of {r.val_count} correct; "
-                 f"{r.train_count} training images, {len(r.classes)} classes, {r.seconds:.1f} s, {cache}).\n"
-                 f"Per class: {per_class}." + "".join(f"\n⚠ {w}" for w in r.warnings))
+        self._summary = (f"Validation accuracy {r.val_accuracy * 100:.1f} % ({correct} of {r.val_count} correct; "
+                         f"{r.train_count} training images, {len(r.classes)} classes, {r.seconds:.1f} s, {cache}).\n"
+                         f"Per class: {per_class}." + "".join(f"\n⚠ {w}" for w in r.warnings))
+        set_text(self.summary, self._summary)
         self.confusion.set_matrix(r.classes, r.confusion_matrix)
         self.splitter.show()
         width = min(self.confusion.sizeHint().width(), self.width() * 2 // 3)
         self.splitter.setSizes([width, max(self.width() - width, 1)])
         self.show_mistakes()
+
+    def set_superseded(self, on: bool) -> None:
+        """A new run is going: the result shown is the last finished one, kept until the new one completes."""
+        if self.outcome is None or on == self._superseded:
+            return
+        self._superseded = on
+        note = f"Last finished run ({Path(self.outcome.folder).name}), kept until the new run completes:\n"
+        set_text(self.summary, (note if on else "") + self._summary)
 
     def show_mistakes(self) -> None:
         r = self.outcome.result if self.outcome else None

@@ -157,6 +157,7 @@ class FinetuneView(QWidget):
             self.client.cancel(scan)
         self.folder = str(folder)
         self.report = None
+        self.settings_box.set_own_split(False)
         set_text(self.folder_label, f"Folder: {self.folder}")
         self.health.show_checking()
         self._message("")
@@ -168,6 +169,7 @@ class FinetuneView(QWidget):
             return
         self.report = report
         self.health.show_report(report)
+        self.settings_box.set_own_split(report.layout == "train/val")
         self._set_progress("idle", 0)
         self._update_buttons()
         self.health_report_shown.emit()
@@ -203,7 +205,8 @@ class FinetuneView(QWidget):
             self._message("Choose a folder first (or drop one here).")
             return False
         self._message("")
-        self._set_outcome(None)
+        # The last finished result stays usable and savable until this run completes.
+        self.results.set_superseded(self.outcome is not None)
         self.curves.reset(self.settings_box.epochs.value())
         self._set_progress("starting…", 0)
         self._run_status = ""
@@ -350,7 +353,10 @@ class FinetuneView(QWidget):
         if kind == "run":
             status = "cancelled" if cancelled else (self._run_status or "failed")
             if status == "cancelled":
-                self._set_progress("cancelled — nothing was saved", 0)
+                kept = "; the last finished result is kept" if self.outcome is not None else ""
+                self._set_progress(f"cancelled — nothing was saved{kept}", 0)
+            if status != "done":
+                self.results.set_superseded(False)
             self._update_buttons()
             self.run_ended.emit(status)
         elif kind:
