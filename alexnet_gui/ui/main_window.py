@@ -23,6 +23,10 @@ from .worker_client import WorkerClient
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff *.ppm *.pgm);;All files (*)"
 WEIGHTS_FILTER = "Weights (*.pth *.pt *.ckpt);;All files (*)"
 DEVICES = (("Auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
+# Settings: the base weights and the fine-tuned model on top of them are remembered apart,
+# so a fine-tuned file never becomes the base ("" means the default: hub cache, else untrained).
+BASE_KEY, FINETUNED_KEY = "weights/path", "weights/finetuned"
+CLI_WEIGHTS_HINT = "pass --weights PATH"  # the core's advice, for the command line
 
 
 def app_settings() -> QSettings:
@@ -63,11 +67,16 @@ class MainWindow(QMainWindow):
         self._connect_worker()
         self._restore_settings()
 
-        self.weights_arg = weights if weights is not None else self.settings.value("weights/path", "", str)
+        self.weights_arg = weights if weights is not None else self.settings.value(BASE_KEY, "", str)
         self.device_arg = device or self.settings.value("device", "auto", str)
         self._select_device_box(self.device_arg)
         self.set_busy_text("Loading model…")
+        self._rebased = False  # a fine-tuned file loaded alone got its base behind it once
+        self._startup_notice = ""  # shown instead of "Ready" once the model is there
         self.client.load_requested.emit(self.weights_arg or "", self.device_arg)
+        finetuned = self._remembered_finetuned() if weights is None else ""
+        if finetuned:  # queued after the base: the worker keeps that base for Back to base and Compare
+            self.client.weights_file_requested.emit(finetuned)
 
     def add_view(self, widget: QWidget, title: str, tip: str) -> int:
         index = self.tabs.addTab(widget, title)
@@ -113,6 +122,9 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self._action("load_weights", "&Load weights…", self.load_weights_dialog, "Ctrl+L",
                                  "Load ImageNet weights or a fine-tuned model"))
+        m.addAction(self._action("default_weights", "Use d&efault weights", self.use_default_weights, None,
+                                 "Go back to the stock model: the ImageNet weights in the torch hub cache "
+                                 "when present, else the untrained model"))
         m.addAction(self._action("download", "&Download ImageNet weights", self.start_download, None,
                                  "Download alexnet-owt-7be5be79.pth (233 MB) into the torch hub cache"))
         self.file_menu = m
@@ -123,7 +135,10 @@ class MainWindow(QMainWindow):
         e.addAction(self._action("paste", "&Paste", self.paste, QKeySequence.StandardKey.Paste,
                                  "Open an image or file paths from the clipboard"))
         e.addAction(self._action("clear", "C&lear images", self.classify_view.images.clear, "Ctrl+Shift+Del",
-                                 "Remove every image from the list"))
+                                 "Remove every image from the list (a folder being classified stops)"))
+        for key, act in (("remove", self.classify_view.remove_action), ("again", self.classify_view.again_action)):
+            self.actions[key] = act
+            e.addAction(act)
         e.addAction(self._action("cancel", "&Cancel job", self.cancel_jobs, "Esc",
                                  "Stop classifying the folder, or the fine-tune"))
 
@@ -204,9 +219,39 @@ class MainWindow(QMainWindow):
         cuda_item.setToolTip("" if info.cuda_available else "CUDA is not available on this machine")
         self.banner.setVisible(not info.trained)
         self.classify_view.set_model_state(info.trained, info.description, info.base_description)
-        self.statusBar().showMessage(f"Ready — {info.description} on {info.device}", 5000)
-        if info.weights_path and info.source != "untrained":
-            self.settings.setValue("weights/path", info.weights_path)
+        notice, self._startup_notice = self._startup_notice, ""
+        ready = f"Ready — {info.description} on {info.device}"
+        self.statusBar().showMessage(notice or ready, 10000 if notice else 5000)
+        self.model_view.set_model(info)
+        self._remember_weights(info)
+
+    def _remember_weights(self, info) -> None:
+        if info.source != "finetuned":
+            self.settings.setValue(FINETUNED_KEY, "")
+            if info.weights_path and info.source != "untrained":
+                self.settings.setValue(BASE_KEY, info.weights_path)
+            return
+        self.settings.setValue(FINETUNED_KEY, info.weights_path or "")  # an unsaved run cannot be reopened
+        if info.weights_path and self.settings.value(BASE_KEY, "", str) == info.weights_path:
+            self.settings.setValue(BASE_KEY, "")  # kept as the base by an older version of the app
+        if info.base_description is None and info.weights_path and not self._rebased:
+            # Loaded alone (--weights, or remembered as the base before): load the base
+            # behind it, so Back to base and Compare have a model to go to.
+            self._rebased = True
+            self.client.load_requested.emit(self.settings.value(BASE_KEY, "", str), self._device_spec())
+            self.client.weights_file_requested.emit(info.weights_path)
+
+    def _remembered_finetuned(self) -> str:
+        path = self.settings.value(FINETUNED_KEY, "", str)
+        if path and not Path(path).is_file():
+            self.settings.setValue(FINETUNED_KEY, "")
+            self._startup_notice = (f"{Path(path).name}: the fine-tuned model used last time is no longer "
+                                    f"there ({path}); using the base model")
+            return ""
+        return path
+
+    def _device_spec(self) -> str:
+        return self.model_info.device_spec if self.model_info else self.device_arg
 
     def _on_worker_model_load_failed(self, message: str) -> None:
         self.statusBar().showMessage(f"Could not load weights: {message}", 10000)
@@ -227,6 +272,7 @@ class MainWindow(QMainWindow):
 
     def _on_worker_download_failed(self, message: str) -> None:
         self.banner.set_downloading(False)
+        message = message.replace(CLI_WEIGHTS_HINT, "open it with File › Load weights… (Ctrl+L)")
         text = "Download cancelled; nothing was kept." if message == "cancelled" else f"Download failed: {message}"
         self.banner.set_message(text)
         self.statusBar().showMessage(text, 10000)
@@ -252,6 +298,10 @@ class MainWindow(QMainWindow):
             self.open_paths([folder])
 
     def export_dialog(self) -> None:
+        nothing = self.classify_view.nothing_to_export()
+        if nothing:
+            self.statusBar().showMessage(nothing, 8000)
+            return
         start = self.settings.value("folders/export", str(Path.home() / "predictions.csv"), str)
         path, _ = QFileDialog.getSaveFileName(self, "Export predictions", start, "CSV (*.csv)")
         if not path:
@@ -273,6 +323,13 @@ class MainWindow(QMainWindow):
 
     def load_weights(self, path: str) -> None:
         self.client.weights_file_requested.emit(str(path))
+
+    def use_default_weights(self) -> None:
+        """The stock model (hub cache, else untrained), remembered as the base; no fine-tuned head."""
+        self.settings.setValue(BASE_KEY, "")
+        self.settings.setValue(FINETUNED_KEY, "")
+        self.set_busy_text("loading the default weights…")
+        self.client.load_requested.emit("", self._device_spec())
 
     def start_download(self, url: str = "", dest: str = "") -> None:
         self.banner.show()

@@ -1,4 +1,5 @@
-"""The per-layer table (shapes, parameters, multiply-adds) for 224 or 227 input."""
+"""The per-layer table (shapes, parameters, multiply-adds) for 224 or 227 input,
+of the model in use: its head's size, and which layers its fine-tune trained."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from .labels import make_label, set_text
+
 COLUMNS = ("Layer", "Type", "Output shape", "Parameters", "Multiply-adds", "Trainable")
+TRAINED_COLUMN = "Trained by the fine-tune"
 
 
 class ModelView(QWidget):
@@ -28,6 +32,8 @@ class ModelView(QWidget):
         top.addWidget(QLabel("Input size:"))
         top.addWidget(self.size_box)
         top.addStretch(1)
+        self.model_label = make_label("Model in use: loading…")
+        top.addWidget(self.model_label)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
@@ -50,6 +56,23 @@ class ModelView(QWidget):
         layout.addWidget(self.totals)
         layout.addWidget(self.note)
         self._filled_for: int | None = None
+        self.num_classes = 1000
+        self.mode: str | None = None  # the fine-tune mode of the model in use; None: not fine-tuned
+
+    def set_model(self, info) -> None:
+        """Follow the model in use (a ``ModelInfo``): its number of classes and fine-tune mode."""
+        settings = info.meta.get("settings")
+        mode = settings.get("mode") if isinstance(settings, dict) else None
+        if info.source != "finetuned":
+            mode = None
+        elif not isinstance(mode, str):
+            mode = "unknown"  # a checkpoint that does not say how it was trained
+        set_text(self.model_label, f"Model in use: {info.description}")
+        if (len(info.class_names), mode) != (self.num_classes, self.mode):
+            self.num_classes, self.mode = len(info.class_names), mode
+            self._filled_for = None
+            if self.isVisible():
+                self.fill(int(self.size_box.currentText()))
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
@@ -64,22 +87,62 @@ class ModelView(QWidget):
             return
         from ..core.layers import format_shape, layer_table, totals
 
-        rows = layer_table(input_size)
+        rows = layer_table(input_size, self._meta_model())
+        trained = self._trained_prefixes()
+        self.table.setHorizontalHeaderLabels([*COLUMNS[:-1], TRAINED_COLUMN if self.mode else COLUMNS[-1]])
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             cells = (row.name, row.kind, format_shape(row.output_shape), f"{row.params:,}",
-                     f"{row.macs:,}", "yes" if row.trainable else "—")
+                     f"{row.macs:,}", self._trains_text(row, trained))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c >= 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
         t = totals(rows)
+        if trained is not None:
+            n = sum(r.params for r in rows if _in(r.name, trained))
+            which = f"{n:,} trained by the fine-tune ({self.mode} mode), the rest kept from the base"
+        elif self.mode:
+            which = "how it was fine-tuned is not recorded in the file"
+        else:
+            which = f"{t.trainable_params:,} trainable"
         text = (
-            f"Total {t.params:,} parameters ({t.trainable_params:,} trainable); {t.macs / 1e9:.3f} G multiply-adds "
+            f"Total {t.params:,} parameters ({which}); {t.macs / 1e9:.3f} G multiply-adds "
             f"at {input_size}×{input_size}. Convolutions {t.conv_params:,} vs fully connected {t.fc_params:,}: "
             f"the fully connected layers hold {t.fc_to_conv_ratio:.1f}× the parameters of the convolutions."
         )
         self.totals.setText(text)
         self.totals.setAccessibleName(text)
         self._filled_for = input_size
+
+    def _meta_model(self):
+        """None for the stock 1000-class network; else one with this head, allocating nothing."""
+        if self.num_classes == 1000:
+            return None
+        import torch
+
+        from ..core.model import AlexNet
+
+        with torch.device("meta"):
+            return AlexNet(num_classes=self.num_classes)
+
+    def _trained_prefixes(self) -> tuple[str, ...] | None:
+        if not self.mode:
+            return None
+        from ..core.finetune.settings import TRAINED_LAYERS
+
+        return TRAINED_LAYERS.get(self.mode)
+
+    def _trains_text(self, row, trained: tuple[str, ...] | None) -> str:
+        if not row.params:
+            return "—"
+        if not self.mode:
+            return "yes" if row.trainable else "—"
+        if trained is None:
+            return "?"
+        return "yes" if _in(row.name, trained) else "kept"
+
+
+def _in(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)

@@ -74,7 +74,7 @@ def test_new_run_keeps_the_last_result_until_it_completes(finished, qtbot, tmp_p
 
 
 def test_a_completed_new_run_replaces_the_result(finished, qtbot):
-    window, view = finished
+    _window, view = finished
     first = view.outcome
     view.set_settings(epochs=1)
     with qtbot.waitSignal(view.run_ended, timeout=120000) as ended:

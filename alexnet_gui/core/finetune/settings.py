@@ -10,6 +10,9 @@ from .errors import FinetuneError
 # classifier: fc6-fc8 train on cached pool5 features (N, 9216), dropout active.
 # all:        every layer trains on augmented images; no cache (made for CUDA).
 MODES = ("head", "classifier", "all")
+# What each mode trains, as state_dict prefixes; every other layer keeps the base's weights.
+TRAINED_LAYERS = {"head": ("classifier.6",), "classifier": ("classifier.1", "classifier.4", "classifier.6"),
+                  "all": ("features", "classifier")}
 OPTIMIZERS = ("adam", "sgd")
 
 
