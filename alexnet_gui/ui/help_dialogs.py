@@ -5,22 +5,52 @@ from __future__ import annotations
 import sys
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import qVersion
+from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QMessageBox, QTableWidget, QTableWidgetItem, QVBoxLayout
+from PySide6.QtWidgets import (
+    QAbstractButton, QDialog, QDialogButtonBox, QHeaderView, QMessageBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+)
 
 from .. import __version__
 
 
+def _key(*keys) -> str:
+    return " / ".join(QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
+
+
+# Keys the tile grids (Filters, Feature maps) handle themselves, once a grid has the focus.
+GRID_ROWS = (
+    ("Grid: move between tiles", _key(Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down)),
+    ("Grid: open the chosen tile", _key(Qt.Key.Key_Enter, Qt.Key.Key_Space)),
+)
+
+
 def shortcut_rows(window) -> list[tuple[str, str]]:
-    """(action, key) for every action of the window that has a shortcut."""
+    """(action, key) for every menu action and button of the window that has a shortcut,
+    then the tile grids' own keys."""
     rows = []
     for act in window.actions.values():
         if act.shortcut().isEmpty() or not act.isVisible():
             continue
         rows.append((act.text().replace("&", "").rstrip("…"),
                      act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
-    return rows
+    for button in window.findChildren(QAbstractButton):
+        if button.shortcut().isEmpty():
+            continue
+        name = button.text().replace("&", "").rstrip("…") or button.toolTip().split(" (")[0]
+        rows.append((f"{name} ({_tab_of(window, button)})" if _tab_of(window, button) else name,
+                     button.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
+    return rows + list(GRID_ROWS)
+
+
+def _tab_of(window, widget) -> str:
+    """The title of the tab ``widget`` sits in, or ""."""
+    tabs = getattr(window, "tabs", None)
+    for i in range(tabs.count() if tabs is not None else 0):
+        page = tabs.widget(i)
+        if page is widget or page.isAncestorOf(widget):
+            return tabs.tabText(i).replace("&", "")
+    return ""
 
 
 def show_shortcuts(window) -> QDialog:
