@@ -236,6 +236,66 @@ def model_only_forward_seconds(model, x, batch: int = 64, device: str = "cpu") -
     return time.perf_counter() - t0
 
 
+class PathsDataset:
+    """What a torchvision user writes for a flat folder (``ImageFolder`` wants class
+    subfolders): a map-style ``Dataset`` over the paths, PIL open + convert("RGB") +
+    the weights' transforms, done in the ``DataLoader``'s worker processes."""
+
+    def __init__(self, paths, transform) -> None:
+        self.paths = [str(p) for p in paths]
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int):
+        from PIL import Image
+
+        with Image.open(self.paths[i]) as im:
+            return self.transform(im.convert("RGB"))
+
+
+def dataloader_reference_seconds(model, paths, transform, workers: int, batch: int = 64,
+                                 device: str = "cpu") -> float:
+    """A capable torchvision user's folder classification, decode included: a ``DataLoader``
+    (``workers`` decode processes, batch ``batch``, pinned memory on CUDA) over
+    ``PathsDataset`` feeding ``model`` (give it channels-last weights) under
+    ``inference_mode``; argmax of each batch taken, as any user needs an answer.
+    Timed from creating the loader (its workers start inside the clock, as in a
+    user's script) to the last batch's result; the model is warmed at the batch
+    shape beforehand."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    with torch.inference_mode():
+        warm = torch.zeros(batch, 3, 224, 224, device=device)
+        for _ in range(2):
+            model(warm)
+        sync(device)
+        del warm
+        t0 = time.perf_counter()
+        loader = DataLoader(PathsDataset(paths, transform), batch_size=batch, num_workers=workers,
+                            pin_memory=str(device).startswith("cuda"))
+        seen = 0
+        for x in loader:
+            model(x.to(device, non_blocking=True)).argmax(1).cpu()
+            seen += x.shape[0]
+        seconds = time.perf_counter() - t0
+    if seen != len(paths):
+        raise RuntimeError(f"the DataLoader gave {seen} images, expected {len(paths)}")
+    return seconds
+
+
+def channels_last(model):
+    """A copy of ``model`` with its conv weights channels-last (NHWC), as a torchvision
+    user who read the performance guide keeps them."""
+    import copy
+
+    import torch
+
+    return copy.deepcopy(model).to(memory_format=torch.channels_last)
+
+
 def channels_last_note(model, x, device: str, batch: int = 64) -> str:
     """How fast the same reference forward runs with its conv weights channels-last, as the
     app keeps them on the CPU (``core.device.place_model``): where the app's lead comes from."""
