@@ -4,14 +4,17 @@ Measured: a synthesised drag and drop of one 1024x768 JPEG on the real window, f
 drop event until the top-5 bars hold the new prediction and the paint pass that
 drew them has finished (the worker decodes, preprocesses and runs the model; the
 GUI thread lists the image, fills the bars and paints; thumbnail and preview
-follow in a second update, not timed). Two drops per round, each of its own copy:
+follow in a second update, not timed). Several drops per round, each of its own copy:
 
-* as a person drops: the file is dragged over the window for ``--hover`` seconds
-  (drag moves every 16 ms), then dropped. The window classifies a single dragged
-  image from the drag-enter on (``ui/early_classify.py``), so the top-5 can be ready
-  when the drop lands: this is the budget row;
-* the enter and the drop in the same instant: the work starts at the drop, so this
-  row times the whole path (decode, forward, hand-offs, drawing) and is reported.
+* the enter and the drop in the same instant (a hover of 0 ms): nothing can start
+  before the drop, so this row times the whole path (decode, forward, hand-offs,
+  drawing). It is what a user gets whenever nothing could start early, the
+  like-for-like comparison with the reference, and the budget row (first);
+* dragged over the window for each of ``--hovers`` (default 150 and 30 ms; drag
+  moves every 16 ms), then dropped. The window classifies a single dragged image
+  from the drag-enter on (``ui/early_classify.py``), so the top-5 can be ready when
+  the drop lands: these rows need that head start, say so in their names, and
+  are reported (no budget); the hovers show how the time depends on it.
 
 Reference, same image, same run, same seeded weights, in a process of its own
 (``reference_child.py``; why: see there): ``torchvision.models.alexnet()`` +
@@ -34,7 +37,7 @@ from common import (  # noqa: E402
     photo_copies, row, seeded_weights, wait_model, wait_until,
 )
 
-BUDGET_RATIO = 1.1
+BUDGET_RATIO = 0.9  # the design: enter and drop at once, warm, <= 0.9 x torchvision open + transform + forward
 
 
 class ShownProbe:
@@ -107,12 +110,16 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--hover", type=float, default=0.15, help="seconds the file is dragged over the window")
+    ap.add_argument("--hovers", default="0.15,0.03",
+                    help="comma-separated seconds the file is dragged over the window before the drop, one reported "
+                         "row each (the budget row, enter and drop at once, is always measured)")
     args = ap.parse_args()
     isolate(f"latency-{args.device}")
     load_before = loadavg()
+    hovers = [float(h) for h in args.hovers.split(",") if h.strip() and float(h) > 0]
     rounds = args.n + args.warmup
-    copies = [str(p) for p in photo_copies(2 * rounds)]
+    per_round = 1 + len(hovers)
+    copies = [str(p) for p in photo_copies(per_round * rounds)]
     reference = ReferenceProcess(seeded_weights(), args.device)
     app, window = open_window(seeded_weights(), args.device)
     wait_model(window)
@@ -129,13 +136,17 @@ def main() -> None:
         painted += probe.t_painted is not None
         return (probe.t_painted or probe.t_result) - t0, t0
 
-    refs, ref_pres, apps, hovered, firsts, forwards, emits, trips, painted = [], [], [], [], [], [], [], [], 0
+    refs, ref_pres, apps, firsts, forwards, emits, trips, painted = [], [], [], [], [], [], [], 0
+    hovered: dict[float, list[float]] = {h: [] for h in hovers}
     for i in range(rounds):
-        held, path = copies[2 * i], copies[2 * i + 1]
+        mine = copies[per_round * i: per_round * (i + 1)]
+        path = mine[0]
         ref = reference.seconds(path)
         idle(0.1)
-        after_hover, _ = dropped(held, args.hover)
-        idle(0.1)
+        after_hover = {}
+        for h, held in zip(hovers, mine[1:]):
+            after_hover[h], _ = dropped(held, h)
+            idle(0.1)
         shown, t0 = dropped(path, 0.0)
         first, emitted = probe.t_result - t0, probe.emitted[path] - t0
         idle(0.1)
@@ -150,7 +161,8 @@ def main() -> None:
             refs.append(ref)
             ref_pres.append(reference.before_forward)
             apps.append(shown)
-            hovered.append(after_hover)
+            for h in hovers:
+                hovered[h].append(after_hover[h])
             firsts.append(first)
             forwards.append(probe.forward_s or 0.0)
             emits.append(emitted)
@@ -158,21 +170,23 @@ def main() -> None:
     close_window(window)
     reference.close()
 
-    app_s, ref_s, hover_s = median(apps), median(refs), median(hovered)
-    ratio, hover_ratio = app_s / ref_s, hover_s / ref_s
+    app_s, ref_s = median(apps), median(refs)
+    ratio = app_s / ref_s
     dev = args.device.upper() if args.device == "cpu" else "CUDA"
     reference_text = f"{ms(ref_s)} (torchvision open+transform+forward)"
     rows = [
-        row(f"drop -> top-5 shown, one 1024x768 JPEG dragged over the window for {args.hover * 1000:.0f} ms, "
-            f"warm ({dev})", ms(hover_s), reference_text, hover_ratio, f"<= {BUDGET_RATIO} x reference",
-            hover_ratio <= BUDGET_RATIO),
-        row(f"drop -> top-5 shown, the same with enter and drop at once: the whole path after the drop ({dev})",
-            ms(app_s), reference_text, ratio, "reported", None),
+        row(f"drop -> top-5 shown, one 1024x768 JPEG, enter and drop at once: the whole path after the drop, "
+            f"warm ({dev})", ms(app_s), reference_text, ratio, f"<= {BUDGET_RATIO} x reference", ratio <= BUDGET_RATIO),
     ]
+    for h in hovers:
+        rows.append(row(f"drop -> top-5 shown, the same image dragged over the window for {h * 1000:.0f} ms first "
+                        f"(classified from the drag-enter), warm ({dev})", ms(median(hovered[h])), reference_text,
+                        median(hovered[h]) / ref_s, "reported", None))
+    hover_text = "".join(f"dragged for {h * 1000:.0f} ms: window min/max {ms(min(v))}/{ms(max(v))}; "
+                         for h, v in hovered.items())
     notes = [
         f"latency ({dev}): median of {len(apps)} alternating rounds after {args.warmup} warm-up rounds; "
-        f"dragged for {args.hover * 1000:.0f} ms: window min/max {ms(min(hovered))}/{ms(max(hovered))}; "
-        f"enter and drop at once: window min/max {ms(min(apps))}/{ms(max(apps))}, "
+        f"{hover_text}enter and drop at once: window min/max {ms(min(apps))}/{ms(max(apps))}, "
         f"reference min/max {ms(min(refs))}/{ms(max(refs))}; "
         f"the reference's median open+convert+transform {ms(median(ref_pres))}, its forward pass "
         f"{ms(median(r - p for r, p in zip(refs, ref_pres)))}; "
@@ -182,12 +196,11 @@ def main() -> None:
         f"{ms(median(forwards))}), the bars are filled and their paint begins at {ms(median(firsts))}, the paint "
         f"pass ends at {ms(app_s)} (the measured value); the worker's round trip alone (client.classify -> top-5 "
         f"emitted, no GUI work) {ms(median(trips))}; "
-        f"{painted} of {2 * rounds} drops ended on a paint of the bars (else 200 ms after they were filled); "
+        f"{painted} of {per_round * rounds} drops ended on a paint of the bars (else 200 ms after they were filled); "
         f"the split above is of the drops with enter and drop at once.",
     ]
-    emit({"name": f"latency-{args.device}", "rows": rows, "notes": notes, "app_s": apps, "hovered_s": hovered,
-          "reference_s": refs,
-          "load_before": load_before})
+    emit({"name": f"latency-{args.device}", "rows": rows, "notes": notes, "app_s": apps,
+          "hovered_s": {f"{h:g}": v for h, v in hovered.items()}, "reference_s": refs, "load_before": load_before})
 
 
 if __name__ == "__main__":
