@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import csv
 import os
 from functools import partial
-from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton, QSizePolicy, QSplitter,
-    QStackedWidget, QVBoxLayout, QWidget,
+    QAbstractItemView, QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton, QSplitter, QStackedWidget,
+    QVBoxLayout, QWidget,
 )
 
+from .drop_contents import collect, feedback
 from .early_classify import EarlyJob, file_stamp, single_image
+from .image_detail import ImageDetailWidget
 from .image_list_model import ImageListModel
-from .labels import set_text
-from .prediction_bars import PredictionBarsWidget
+from .predictions_csv import nothing_to_export, write_predictions
 from .results import PicturesResult
 from .scrolling import scrolled
 from .workers import PICTURES_AFTER_S
@@ -35,12 +34,11 @@ class ClassifyView(QWidget):
         super().__init__(parent)
         self.client = client
         self.images = ImageListModel(self)
-        self._jobs: dict[int, int] = {}  # folder job id -> total
-        self._done: dict[int, int] = {}
-        self._trained = True
+        self._batches: dict[int, int] = {}  # folder job id -> its number of images
         self._compare = False
+        self._top_k = 5  # fewer when the model has fewer classes
+        self._titles: tuple[str, str | None] = ("", None)  # model description, base description
         self._pending_preview: dict[int, str] = {}  # pictures request id -> path
-        self._pixmap: QPixmap | None = None  # the preview at full size, rescaled on resize
         self._mine: set[int] = set()  # every job this view asked for (folder or single image)
         self._early: EarlyJob | None = None  # the image being dragged, classified ahead of its drop
 
@@ -51,7 +49,21 @@ class ClassifyView(QWidget):
         self.list.setWordWrap(True)
         self.list.setAccessibleName("Opened images")
         self.list.setToolTip("Opened images with their top guess; an error is shown in place")
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.selectionModel().currentChanged.connect(self._on_list_current_changed)
+        self.again_action = QAction("Classify &again", self)
+        self.again_action.setToolTip("Classify the selected images again (those cancelled, failed or changed)")
+        self.again_action.triggered.connect(self.classify_selected_again)
+        self.remove_action = QAction("&Remove selected images", self)
+        self.remove_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        # Only while the list has the focus: Delete in a text field elsewhere stays a text key.
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.remove_action.setToolTip("Remove the selected images from the list (Del)")
+        self.remove_action.triggered.connect(self.remove_selected)
+        for act in (self.again_action, self.remove_action):
+            act.setStatusTip(act.toolTip())
+            self.list.addAction(act)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.empty = QLabel(EMPTY_TEXT)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
@@ -62,19 +74,9 @@ class ClassifyView(QWidget):
         self.images.rowsInserted.connect(lambda *_: self.left.setCurrentWidget(self.list))
         self.images.modelReset.connect(self._on_images_reset)
 
-        self.preview = QLabel("No image selected")
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(240, 200)
-        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.preview.setAccessibleName("Selected image")
-        self.caption = QLabel()
-        self.caption.setWordWrap(True)
-        self.bars = PredictionBarsWidget("Top-5")
-        self.compare_bars = PredictionBarsWidget("Base model (ImageNet)")
-        self.compare_bars.hide()
-        bars_row = QHBoxLayout()
-        bars_row.addWidget(self.bars)
-        bars_row.addWidget(self.compare_bars)
+        self.detail = ImageDetailWidget()
+        d = self.detail
+        self.preview, self.caption, self.bars, self.compare_bars = d.preview, d.caption, d.bars, d.compare_bars
 
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Folder progress")
@@ -88,17 +90,12 @@ class ClassifyView(QWidget):
         row.addWidget(self.cancel_button)
         self.progress_row.hide()
 
-        right = QWidget()
-        rlayout = QVBoxLayout(right)
-        rlayout.addWidget(self.preview, 3)
-        rlayout.addWidget(self.caption)
-        rlayout.addLayout(bars_row, 2)
         self.splitter = QSplitter()
         self.splitter.setObjectName("classify-splitter")
         self.splitter.addWidget(self.left)
         # In a scroll area: the right panel's size hint changes with every caption and
         # preview, and it must not reach the tab widget (see ``scrolled``).
-        self.splitter.addWidget(scrolled(right))
+        self.splitter.addWidget(scrolled(self.detail))
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 600])
         layout = QVBoxLayout(self)
@@ -106,6 +103,7 @@ class ClassifyView(QWidget):
         layout.addWidget(self.progress_row)
 
         w = client.worker
+        w.model_loaded.connect(self._on_worker_model_loaded)
         w.predictions_ready.connect(self._on_worker_predictions_ready)
         w.pictures_ready.connect(self._on_worker_pictures_ready)
         w.job_progressed.connect(self._on_worker_job_progressed)
@@ -115,27 +113,28 @@ class ClassifyView(QWidget):
     # ------------------------------------------------------------ opening
 
     def open_paths(self, paths) -> int:
-        """Open files and folders (folders recursively). Returns how many images were queued."""
-        from ..core.images import ImageLoadError, find_images  # Pillow only, no torch
+        """Open files and folders (folders recursively), one row per file, and say what
+        happened in the status bar. Files already open are selected, not classified again
+        (unless their classification was cancelled or failed). Returns how many were queued."""
+        contents = collect(paths)
+        early = self._take_early(contents.files)
+        opened, already = [], []
+        for f in contents.files:
+            e = self.images.entry_for(f)
+            waiting_or_done = e is not None and e.status in ("queued", "done")
+            (already if waiting_or_done and (early is None or early.path != f) else opened).append(f)
+        message = feedback(contents, opened, already)
+        if message:  # else a message said already (e.g. a pasted image that could not be saved) stays
+            self._status(message)
+        if opened:
+            self._start(opened, early)
+        elif already:
+            self.select(already[0])
+        return len(opened)
 
-        files: list[str] = []
-        problems: list[ImageLoadError] = []
-        for p in paths:
-            p = Path(p)
-            if p.is_dir():
-                try:
-                    files.extend(str(f) for f in find_images(p, problems))
-                except ImageLoadError as exc:
-                    problems.append(exc)
-            else:
-                files.append(str(p))
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            self._status(f"{problems[0]}{more}")
-        if not files:
-            return 0
-        early = self._take_early(files)
-        queued = self.images.add_paths(files)
+    def _start(self, paths: list[str], early: EarlyJob | None = None) -> None:
+        """Queue ``paths`` (rows made or reused), select the first, ask the worker."""
+        self.images.queue(paths, early.job if early is not None else None)
         if early is not None:  # classified while it was dragged: show what is already here
             job = early.job
             # The top-5 now, the thumbnail and preview in a second update, as from the worker.
@@ -143,25 +142,58 @@ class ClassifyView(QWidget):
             if early.results[1:]:
                 QTimer.singleShot(round(PICTURES_AFTER_S * 1000), self,  # dropped with the view
                                   partial(self._apply_held, job, early.results[1:]))
-        self.select(queued[0])
+        self.select(paths[0])
         if early is None:
             # The worker is asked last: this thread's Python work is done by then, so the worker
             # does not wait for the GIL while it decodes (0.5-1 ms sooner on two cores, measured).
-            job = self._classify(files)
-        if len(queued) > 1:
-            self._jobs[job] = len(queued)
-            self._done[job] = 0
-            self.progress.setRange(0, len(queued))
+            # Its answers come through the event loop, after the rows know their job.
+            job = self._classify(paths)
+            self.images.set_job(paths, job)
+        if len(paths) > 1:
+            self._batches[job] = len(paths)
+            self.progress.setRange(0, len(paths))
             self.progress.setValue(0)
             self.progress.setFormat("classifying %v of %m")
             self.progress_row.show()
             self.batch_running_changed.emit(True)
-        return len(queued)
 
     def _classify(self, paths: list[str]) -> int:
         job = self.client.classify(paths)
         self._mine.add(job)
         return job
+
+    # ------------------------------------------------------------ the list's actions
+
+    def selected_paths(self) -> list[str]:
+        rows = sorted(i.row() for i in self.list.selectionModel().selectedIndexes())
+        return [self.images.entry(r).path for r in rows]
+
+    def classify_selected_again(self) -> int:
+        """Classify the selected images again (not those still waiting). Returns how many."""
+        paths = [p for p in self.selected_paths() if self.images.entry_for(p).status != "queued"]
+        if paths:
+            self._start(paths)
+        return len(paths)
+
+    def remove_selected(self) -> int:
+        """Take the selected images out of the list; a job left with no row to answer stops."""
+        removed = self.images.remove(self.selected_paths())
+        self._stop_jobs({e.job for e in removed if e.status == "queued"} - self._waited_for())
+        if removed:
+            self._status(f"Removed {removed[0].name}" if len(removed) == 1 else f"Removed {len(removed)} images")
+        return len(removed)
+
+    def _waited_for(self) -> set[int]:
+        return {e.job for e in self.images.entries() if e.status == "queued"}
+
+    def _stop_jobs(self, jobs) -> None:
+        """Cancel ``jobs`` and forget them now: their rows are gone, nothing is left to report."""
+        for job in jobs:
+            self.client.cancel(job)
+            self._mine.discard(job)
+        if any(self._batches.pop(job, None) is not None for job in list(jobs)) and not self._batches:
+            self.progress_row.hide()
+            self.batch_running_changed.emit(False)
 
     # ------------------------------------------------------------ classify while dragging
 
@@ -171,6 +203,9 @@ class ClassifyView(QWidget):
         path = single_image(paths)
         if path is None or (self._early is not None and self._early.matches([path])):
             return  # not one image, or already classified (or on its way) for this drag
+        listed = self.images.entry_for(path)
+        if listed is not None and listed.status in ("queued", "done"):
+            return  # already open: the drop selects it
         stamp = file_stamp(path)
         if stamp is None:
             return
@@ -206,6 +241,15 @@ class ClassifyView(QWidget):
         return None
 
     def _on_images_reset(self) -> None:
+        """The list was cleared: every job still working for it stops."""
+        batch = bool(self._batches)
+        early = self._early.job if self._early is not None else None
+        self._stop_jobs(set(self._batches) | (self._mine - {early}))
+        for rid in self._pending_preview:
+            self.client.cancel(rid)
+        self._pending_preview.clear()
+        if batch:
+            self._status("Cleared the list and stopped classifying the folder")
         self.left.setCurrentWidget(self.empty)
         self._show_entry("")
         self.current_image_changed.emit("")
@@ -221,22 +265,31 @@ class ClassifyView(QWidget):
         return self.images.entry(idx.row()).path if idx.isValid() else None
 
     def cancel_batch(self) -> None:
-        for job in list(self._jobs):
+        for job in list(self._batches):
             self.client.cancel(job)
 
     def batch_running(self) -> bool:
-        return bool(self._jobs)
+        return bool(self._batches)
 
     # ------------------------------------------------------------ model state
 
     def set_model_state(self, trained: bool, description: str, base_description: str | None) -> None:
         self.forget_prepared()  # held for the model before this one
-        self._trained = trained
-        self.bars.set_title("Top-5" if base_description is None else f"Top-5 — {description}")
+        self._titles = (description, base_description)
+        self._retitle()
         self.bars.set_note(None if trained else
                            "⚠ Untrained model: these guesses are random. Load or download ImageNet weights.")
         self.compare_bars.set_title(f"Base — {base_description}" if base_description else "Base model")
         self._refresh_current()
+
+    def _on_worker_model_loaded(self, info) -> None:
+        self._top_k = min(5, len(info.class_names))
+        self._retitle()
+
+    def _retitle(self) -> None:
+        description, base = self._titles
+        top = f"Top-{self._top_k}"
+        self.bars.set_title(top if base is None else f"{top} — {description}")
 
     def set_compare(self, on: bool) -> None:
         self.forget_prepared()
@@ -252,6 +305,9 @@ class ClassifyView(QWidget):
             return
         current = self.current_path()
         for r in results:
+            e = self.images.entry_for(r.path)
+            if e is None or e.job != job_id:
+                continue  # removed, or waiting for a newer job's answer
             self.images.set_result(r)
             if r.path == current:
                 self._show_entry(current)
@@ -264,27 +320,35 @@ class ClassifyView(QWidget):
             self._show_entry(result.path)
 
     def _on_worker_job_progressed(self, job_id: int, done: int, total: int) -> None:
-        if job_id in self._jobs:
+        if job_id in self._batches:
             self.progress.setValue(done)
 
-    def _on_worker_job_finished(self, job_id: int, cancelled: bool) -> None:
+    def _on_worker_job_finished(self, job_id: int, cancelled: bool, failed: str = "") -> None:
+        if job_id not in self._mine:
+            return  # another view's job, or one whose rows were removed
         self._mine.discard(job_id)
         if self._early is not None and job_id == self._early.job:
             self._early.finished = True
-            if cancelled:
-                self._early = None
+            if cancelled or failed:
+                self._early = None  # not dropped yet: the drop will ask again
             return
-        if job_id in self._jobs:
-            del self._jobs[job_id]
+        stopped = self.images.mark_stopped(job_id, "the job failed" if failed else "cancelled") \
+            if cancelled or failed else 0
+        if stopped:
+            self._show_entry(self.current_path() or "")
+        total = self._batches.pop(job_id, None)
+        if total is not None:
             if cancelled:
-                self.images.mark_cancelled()
-                self._status(f"Cancelled after {self.progress.value()} of {self.progress.maximum()} images")
-            else:
-                errors = sum(1 for e in self.images.entries() if e.status == "error")
-                self._status(f"Classified {self.progress.maximum()} images" + (f", {errors} failed" if errors else ""))
-            if not self._jobs:
+                self._status(f"Cancelled: {total - stopped} of {total} images classified; {stopped} not "
+                             "classified (select them and use Edit › Classify again, or right-click them)")
+            elif not failed:
+                errors = sum(1 for e in self.images.entries() if e.job == job_id and e.status == "error")
+                self._status(f"Classified {total} images" + (f", {errors} failed" if errors else ""))
+            if not self._batches:
                 self.progress_row.hide()
                 self.batch_running_changed.emit(False)
+        if failed:
+            self._status(f"Error: {failed}")
 
     def _on_worker_job_failed(self, job_id: int, message: str) -> None:
         path = self._pending_preview.pop(job_id, None)
@@ -293,14 +357,7 @@ class ClassifyView(QWidget):
             if path == self.current_path():
                 self._show_entry(path)
             return
-        if job_id not in self._mine:
-            return  # another view's job
-        if self._early is not None and job_id == self._early.job:
-            self._early = None  # not dropped yet: the drop will ask again and show the error
-            self._mine.discard(job_id)
-            return
-        self._on_worker_job_finished(job_id, cancelled=False)
-        self._status(f"Error: {message}")
+        self._on_worker_job_finished(job_id, cancelled=False, failed=message)
 
     def _status(self, text: str) -> None:
         win = self.window()
@@ -318,79 +375,23 @@ class ClassifyView(QWidget):
         path = self.current_path()
         if path:
             # Predictions depend on the model: ask again for the selected image.
-            self._classify([path])
+            self.images.set_job([path], self._classify([path]))
 
     def _show_entry(self, path: str) -> None:
         e = self.images.entry_for(path) if path else None
-        if e is None:
-            self._set_preview_text("No image selected")
-            self.caption.clear()
-            self.bars.clear()
-            self.compare_bars.clear()
-            return
-        if e.preview is not None:
-            self._set_preview(QPixmap.fromImage(e.preview))
-        elif e.preview_error is not None:
-            self._set_preview_text(f"No preview: {e.preview_error.split(': ', 1)[-1]}")
-        elif e.icon is not None:
-            self._set_preview(e.icon.pixmap(64, 64))
-        else:
-            self._set_preview_text("…")
-        if e.result is None:
-            set_text(self.caption, e.name)
-            self.bars.clear("classifying…")
-            return
-        size = e.result.size
-        set_text(self.caption, e.name + (f" — {size[0]}×{size[1]}" if size else ""))
-        self.bars.show_prediction(e.result.prediction)
-        self.compare_bars.show_prediction(e.result.compare if self._compare else None)
-        if (e.preview is None and e.preview_error is None and e.status == "done"
+        self.detail.show_entry(e, self._compare)
+        if (e is not None and e.preview is None and e.preview_error is None and e.status == "done"
                 and not e.result.pictures_pending and path not in self._pending_preview.values()):
             # Folder jobs send thumbnails only: the large preview is made now, without
             # classifying the image again.
             self._pending_preview[self.client.pictures(path)] = path
 
-    def _set_preview_text(self, text: str) -> None:
-        self._pixmap = None  # a resize must not bring the last picture back
-        self.preview.setPixmap(QPixmap())
-        self.preview.setText(text)
-
-    def _set_preview(self, pixmap: QPixmap) -> None:
-        self._pixmap = pixmap
-        self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                             Qt.TransformationMode.SmoothTransformation))
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        super().resizeEvent(event)
-        if self._pixmap is not None and not self._pixmap.isNull():
-            self._set_preview(self._pixmap)
-
     # ------------------------------------------------------------ export
 
+    def nothing_to_export(self) -> str | None:
+        """Why Export would write no row, else None."""
+        return nothing_to_export(self.images.entries())
+
     def export_csv(self, path: str | os.PathLike) -> int:
-        """Write path, then label and probability for each of the top-5. Returns rows written.
-
-        Written to a temp name and renamed, so a failure never leaves a half file."""
-        from ..core.files import write_atomically  # no torch: plain file handling
-
-        rows = 0
-
-        def write(f) -> None:
-            nonlocal rows
-            w = csv.writer(f)
-            w.writerow(["path"] + [c for i in range(1, 6) for c in (f"label{i}", f"probability{i}")] + ["error"])
-            for e in self.images.entries():
-                if e.result is None:
-                    continue
-                p = e.result.prediction
-                cells = [e.path]
-                for i in range(5):
-                    if i < len(p.top):
-                        cells += [p.top[i].label, f"{p.top[i].probability:.6f}"]
-                    else:
-                        cells += ["", ""]
-                w.writerow(cells + [p.error or ""])
-                rows += 1
-
-        write_atomically(path, write, text=True)
-        return rows
+        """The classified images' top-5 as CSV (see ``predictions_csv``). Returns rows written."""
+        return write_predictions(self.images.entries(), path)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from .drop_contents import normal_path
 
 Stamp = tuple[int, int]  # (size, mtime_ns): the file has not changed since
 
@@ -24,7 +25,7 @@ def single_image(paths) -> str | None:
 
     if len(paths) != 1:
         return None
-    path = str(Path(paths[0]))  # spelled as the drop will spell it (``ClassifyView.open_paths``)
+    path = normal_path(paths[0])  # spelled as the drop will spell it (``drop_contents.collect``)
     return path if is_image_path(path) and os.path.isfile(path) else None
 
 

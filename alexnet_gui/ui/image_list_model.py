@@ -12,19 +12,18 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 
 from .imaging import array_to_qimage
 
-PathRole = Qt.ItemDataRole.UserRole + 1
-StatusRole = Qt.ItemDataRole.UserRole + 2
-ErrorRole = Qt.ItemDataRole.UserRole + 3
-
 
 @dataclass
 class ImageEntry:
     path: str
-    status: str = "queued"  # "queued" | "done" | "error"
+    # "queued" | "done" | "error" | "cancelled" (its job ended before it; ``stopped`` says why)
+    status: str = "queued"
     result: Any = None  # ui.results.ImageResult
     icon: QIcon | None = None
     preview: QImage | None = None
     preview_error: str | None = None  # why no preview could be made (the file went away)
+    job: int | None = None  # the job whose answer this row waits for; any other is stale
+    stopped: str = "cancelled"  # why a "cancelled" row was not classified
 
     @property
     def error(self) -> str | None:
@@ -36,13 +35,15 @@ class ImageEntry:
 
     def summary(self) -> str:  # called for every paint of the list: no path parsing here
         name = self.name
-        if self.status == "queued":
-            return f"{name}\nwaiting…"
         if self.status == "error":
             reason = self.error or "failed"
             return f"{name}\n⚠ {reason.split(': ', 1)[-1]}"
-        top = self.result.prediction.top[0]
-        return f"{name}\n{top.label} — {top.probability * 100:.1f} %"
+        if self.status == "done" and self.result is not None:
+            top = self.result.prediction.top[0]
+            return f"{name}\n{top.label} — {top.probability * 100:.1f} %"
+        if self.status == "cancelled":
+            return f"{name}\nnot classified ({self.stopped})"
+        return f"{name}\nwaiting…"
 
 
 class ImageListModel(QAbstractListModel):
@@ -67,38 +68,43 @@ class ImageListModel(QAbstractListModel):
             return e.error if e.status == "error" else e.path
         if role == Qt.ItemDataRole.DecorationRole:
             return e.icon
-        if role == PathRole:
-            return e.path
-        if role == StatusRole:
-            return e.status
-        if role == ErrorRole:
-            return e.error
         if role == Qt.ItemDataRole.SizeHintRole:
             return QSize(200, 72)
         return None
 
     # -- our API
-    def add_paths(self, paths: list[str]) -> list[str]:
-        """Append paths not already listed (re-dropping one re-queues it); returns those to classify."""
-        new = [p for p in paths if p not in self._rows]
+    def queue(self, paths: list[str], job: int) -> None:
+        """Rows for ``paths`` (one per path: listed ones are reused), waiting for ``job``."""
+        new = list(dict.fromkeys(p for p in paths if p not in self._rows))
         for p in paths:
             if p in self._rows:
-                self.update_status(p, "queued")
+                e = self._entries[self._rows[p]]
+                e.status, e.job = "queued", job
+                self._changed(self._rows[p])
         if new:
             first = len(self._entries)
             self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
             for p in new:
                 self._rows[p] = len(self._entries)
-                self._entries.append(ImageEntry(p))
+                self._entries.append(ImageEntry(p, job=job))
             self.endInsertRows()
-        return list(paths)
 
-    def update_status(self, path: str, status: str) -> None:
-        row = self._rows.get(path)
-        if row is not None:
-            self._entries[row].status = status
-            idx = self.index(row)
-            self.dataChanged.emit(idx, idx)
+    def remove(self, paths) -> list[ImageEntry]:
+        """Take the rows of ``paths`` out of the list; returns their entries."""
+        rows = sorted({self._rows[p] for p in paths if p in self._rows})
+        runs: list[list[int]] = []  # consecutive rows go in one removal
+        for row in rows:
+            if runs and runs[-1][1] == row - 1:
+                runs[-1][1] = row
+            else:
+                runs.append([row, row])
+        removed = [self._entries[r] for r in rows]
+        for first, last in reversed(runs):  # from the bottom, so the rows above keep their numbers
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._entries[first:last + 1]
+            self._rows = {e.path: i for i, e in enumerate(self._entries)}
+            self.endRemoveRows()
+        return removed
 
     def set_result(self, result) -> None:
         row = self._rows.get(result.path)
@@ -107,6 +113,7 @@ class ImageListModel(QAbstractListModel):
         e = self._entries[row]
         e.result = result
         e.status = "done" if result.prediction.ok else "error"
+        e.stopped = "cancelled"
         self._set_pictures(row, result.thumbnail, result.preview)
 
     def set_pictures(self, result) -> None:
@@ -122,8 +129,15 @@ class ImageListModel(QAbstractListModel):
             e.icon = QIcon(QPixmap.fromImage(array_to_qimage(thumbnail)))
         if preview is not None:
             e.preview = array_to_qimage(preview)
+        self._changed(row)
+
+    def _changed(self, row: int) -> None:
         idx = self.index(row)
         self.dataChanged.emit(idx, idx)
+
+    def set_job(self, paths: list[str], job: int) -> None:
+        for p in paths:
+            self._entries[self._rows[p]].job = job
 
     def entry(self, row: int) -> ImageEntry:
         return self._entries[row]
@@ -144,9 +158,17 @@ class ImageListModel(QAbstractListModel):
         self._rows.clear()
         self.endResetModel()
 
-    def mark_cancelled(self) -> None:
-        for e in self._entries:
-            if e.status == "queued":
-                e.status = "cancelled"
-        if self._entries:
-            self.dataChanged.emit(self.index(0), self.index(len(self._entries) - 1))
+    def mark_stopped(self, job: int, why: str = "cancelled") -> int:
+        """The rows still waiting for ``job`` will not get its answer. Returns how many."""
+        rows = [i for i, e in enumerate(self._entries) if e.job == job and e.status == "queued"]
+        stopped = 0
+        for i in rows:
+            e = self._entries[i]
+            if e.result is not None:  # asked again and stopped: the answer it had stays
+                e.status = "done" if e.result.prediction.ok else "error"
+            else:
+                e.status, e.stopped = "cancelled", why
+                stopped += 1
+        if rows:
+            self.dataChanged.emit(self.index(rows[0]), self.index(rows[-1]))
+        return stopped

@@ -93,6 +93,7 @@ class PredictionBarsWidget(QWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.hide()
+        self._error = False  # the rows' place holds an error
         self.chart = BarChart()
         self.chart.setAccessibleName(title)
         layout = QVBoxLayout(self)
@@ -106,21 +107,28 @@ class PredictionBarsWidget(QWidget):
         self.chart.setAccessibleName(title)
 
     def set_note(self, text: str | None) -> None:
+        """A warning over the rows (e.g. the model is untrained); not shown over an error."""
         self.note.setText(text or "")
         self.note.setAccessibleName(text or "")
-        self.note.setVisible(bool(text))
+        self.note.setVisible(bool(text) and not self._error)
 
     def clear(self, message: str = "") -> None:
         """No rows; ``message`` (e.g. "classifying…") in their place."""
-        self.chart.set_rows([], message)
+        self._show_rows([], message)
 
     def show_prediction(self, prediction) -> None:
         if prediction is None:
             self.clear("")
         elif prediction.error:
-            self.clear(f"⚠ {prediction.error}")
+            self._show_rows([], f"⚠ {prediction.error}", error=True)
         else:
-            self.chart.set_rows([(s.label, s.probability, s.index) for s in prediction.top[:ROWS]])
+            self._show_rows([(s.label, s.probability, s.index) for s in prediction.top[:ROWS]])
+
+    def _show_rows(self, rows, message: str = "", error: bool = False) -> None:
+        if error != self._error:  # the note is about guesses: an error has none
+            self._error = error
+            self.note.setVisible(bool(self.note.text()) and not error)
+        self.chart.set_rows(rows, message)
 
     def texts(self) -> list[str]:
         """The rows as "label — 12.3 %" (what a screen reader reads)."""

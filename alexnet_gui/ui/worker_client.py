@@ -74,7 +74,8 @@ class WorkerClient(QObject):
         return job_id
 
     def cancel(self, job_id: int | None = None) -> None:
-        self.worker.cancel(job_id)
+        """Cancel one job (None: every job asked for so far), whether it has started or not."""
+        self.worker.cancel(job_id, upto=self._next_id)
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:
         """Cancel everything, stop the thread, wait for it. True when it stopped.
@@ -82,7 +83,7 @@ class WorkerClient(QObject):
         A job stops at its next step (well under a second). Only torch's first
         import cannot be interrupted; then we wait for it rather than destroy a
         running thread."""
-        self.worker.cancel()
+        self.cancel()
         self.worker.cancel_download()
         self.thread.quit()
         if self.thread.wait(timeout_ms):

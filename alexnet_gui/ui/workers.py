@@ -9,7 +9,9 @@ Long jobs (a folder, a fine-tune) are generators: the worker runs one step (one
 batch), then posts the next step to the back of its own event queue, so a
 classify request that arrived meanwhile is answered before the job goes on.
 A step that yields a number of seconds rests the job that long (other jobs go
-on). Cancelling sets a thread-safe flag the job checks between steps.
+on). Cancelling sets a thread-safe flag the job checks between steps; a cancel that
+arrives before its job's request has reached the worker is kept, and the job ends
+cancelled as soon as it is asked for.
 """
 
 from __future__ import annotations
@@ -59,7 +61,15 @@ class ModelWorker(QObject):
         self.device = None
         self.device_spec = "auto"
         self._jobs: dict[int, tuple[Iterator[object], threading.Event]] = {}
+        self._flags: dict[int, threading.Event] = {}  # each started job's cancel flag, until it ends
         self._order: list[int] = []
+        # Job ids grow with every request (``WorkerClient.new_id``) and requests arrive in
+        # order, so an id above the last one started is still on its way here: its cancel
+        # is kept until it comes. The lock orders cancels (GUI thread) with starts.
+        self._lock = threading.Lock()
+        self._last_started = 0
+        self._cancel_ahead: set[int] = set()
+        self._cancel_all_upto = 0  # every job up to this id is cancelled (a cancel of all)
         self._stepping = False
         self._download_cancel = threading.Event()
 
@@ -291,9 +301,21 @@ class ModelWorker(QObject):
 
     def start_job(self, job_id: int, factory: JobFactory) -> None:
         cancel = threading.Event()
+        with self._lock:
+            self._last_started = max(self._last_started, job_id)
+            if job_id in self._cancel_ahead or job_id <= self._cancel_all_upto:
+                cancel.set()
+            else:
+                self._flags[job_id] = cancel
+            # Requests come in id order: an id below this one that has not started never will.
+            self._cancel_ahead = {j for j in self._cancel_ahead if j > job_id}
+        if cancel.is_set():  # cancelled before it got here: never run
+            self.job_finished.emit(job_id, True)
+            return
         try:
             steps = iter(factory(self, cancel.is_set))
         except Exception as exc:  # noqa: BLE001
+            self._forget(job_id)
             self.job_failed.emit(job_id, str(exc))
             return
         self._jobs[job_id] = (steps, cancel)
@@ -308,11 +330,23 @@ class ModelWorker(QObject):
         job_id, factory = request
         self.start_job(job_id, factory)
 
-    def cancel(self, job_id: int | None = None) -> None:
-        """Thread-safe: may be called from the GUI thread directly."""
-        for jid, (_, flag) in list(self._jobs.items()):
-            if job_id is None or jid == job_id:
-                flag.set()
+    def cancel(self, job_id: int | None = None, upto: int = 0) -> None:
+        """Thread-safe: may be called from the GUI thread directly. It holds before the
+        job has started (its request still queued), while it runs, and after (no-op).
+        ``job_id`` None cancels every job, and every job up to id ``upto`` not started yet."""
+        with self._lock:
+            if job_id is None:
+                self._cancel_all_upto = max(self._cancel_all_upto, upto)
+            elif job_id not in self._flags and job_id > self._last_started:
+                self._cancel_ahead.add(job_id)
+            for jid, flag in self._flags.items():
+                if job_id is None or jid == job_id:
+                    flag.set()
+
+    def _forget(self, job_id: int) -> None:
+        self._jobs.pop(job_id, None)
+        with self._lock:
+            self._flags.pop(job_id, None)
 
     def _schedule(self) -> None:
         if not self._stepping and self._order:
@@ -338,7 +372,7 @@ class ModelWorker(QObject):
             traceback.print_exc()
             failed = str(exc) or type(exc).__name__
         if finished or failed is not None:
-            del self._jobs[job_id]
+            self._forget(job_id)
             if failed is not None:
                 self.job_failed.emit(job_id, failed)
             else:
