@@ -38,7 +38,8 @@ def shortcut_rows(window) -> list[tuple[str, str]]:
         if button.shortcut().isEmpty():
             continue
         name = button.text().replace("&", "").rstrip("…") or button.toolTip().split(" (")[0]
-        rows.append((f"{name} ({_tab_of(window, button)})" if _tab_of(window, button) else name,
+        tab = _tab_of(window, button)
+        rows.append((f"{name} ({tab})" if tab else name,
                      button.shortcut().toString(QKeySequence.SequenceFormat.NativeText)))
     return rows + list(GRID_ROWS)
 
