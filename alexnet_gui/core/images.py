@@ -11,9 +11,18 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-# Files bigger than this are refused before decoding (decompression bombs).
-# 100 MP is a 12000x8000 photo; a 224 classifier gains nothing past that.
+# No image is decoded to more pixels than this (300 MB as RGB): bigger files are
+# refused before decoding (decompression bombs), unless their format can decode at
+# a reduced scale (JPEG: 1/2, 1/4, 1/8) that fits. A 224 classifier gains nothing
+# from more: the model sees the shorter side resized to 256.
 MAX_PIXELS = 100_000_000
+# A reduced decode keeps the shorter side at least this long (preprocess.RESIZE_SIZE).
+MIN_REDUCED_SIDE = 256
+# Fewer bytes than one per this many pixels cannot be a whole JPEG of that size:
+# Huffman coding spends at least a bit on every 8x8 block, 1 byte per 512 pixels;
+# this allows 8 times less still. A header that claims more is a bomb (or cut).
+MAX_PIXELS_PER_BYTE = 4096
+_REDUCTIONS = (8, 4, 2)
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm"}
@@ -26,6 +35,12 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 # before the MAX_PIXELS check below refuses them with a message naming the file.
 # A filter, not catch_warnings(): images are opened on several threads at once.
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+# Pillow also refuses, when merely opening them, images over twice that (a 200 MP
+# phone photo is one): before a reduced decode could be chosen. Every decode here is
+# checked against MAX_PIXELS first, so Pillow's limit only has to let through what a
+# 1/8 decode brings under it.
+if Image.MAX_IMAGE_PIXELS is not None:
+    Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS, MAX_PIXELS * _REDUCTIONS[0] ** 2 // 2)
 
 # Pillow frees an image's pixel memory as soon as the image goes, and glibc gives a
 # freed block of megabytes straight back to the system; the next photo's pixels are
@@ -110,15 +125,21 @@ def expand_paths(paths, skipped: list[ImageLoadError] | None = None) -> list[Pat
 
 
 def load_image(path: PathLike, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Open ``path`` as an upright RGB image (first frame of animations)."""
+    """Open ``path`` as an upright RGB image (first frame of animations).
+
+    An image over ``max_pixels`` is decoded at a reduced scale when its format
+    allows one that fits (see :func:`reduce_decode`), else refused."""
     path = _as_path(path)
     with image_errors(path):
         if path.is_dir():
             raise ImageLoadError(path, "is a folder, not an image")
-        if path.stat().st_size == 0:
+        file_size = path.stat().st_size
+        if file_size == 0:
             raise ImageLoadError(path, "the file is empty (0 bytes)")
         with Image.open(path) as img:
-            return _to_rgb_upright(img, path, max_pixels)
+            img.seek(0)  # first frame of an animation
+            reduce_decode(img, path, file_size, max_pixels)
+            return _to_rgb_upright(img, path)
 
 
 @contextmanager
@@ -135,24 +156,48 @@ def image_errors(path: Path):
     except UnidentifiedImageError:
         raise ImageLoadError(path, "not an image, or a format Pillow cannot read") from None
     except Image.DecompressionBombError as exc:
-        raise ImageLoadError(path, f"refused as a decompression bomb ({exc})") from None
+        raise ImageLoadError(path, f"refused as a decompression bomb: {_cause(exc)}") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageLoadError(path, f"the image data is damaged or truncated ({exc})") from None
+        raise ImageLoadError(path, f"the image data is damaged or truncated: {_cause(exc)}") from None
     except MemoryError:
         raise ImageLoadError(path, "the image is too large to decode in memory") from None
 
 
-def _to_rgb_upright(img: Image.Image, path: Path, max_pixels: int) -> Image.Image:
+def _cause(exc: BaseException) -> str:
+    # Pillow's texts carry their own parentheses ("image file is truncated (3 bytes not
+    # processed)"): shown after a colon, never nested inside ours.
+    text = str(exc).strip().rstrip(".") or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def reduce_decode(img: Image.Image, path: Path, file_size: int, max_pixels: int = MAX_PIXELS) -> None:
+    """Make an opened, not yet decoded ``img`` fit ``max_pixels`` or raise ImageLoadError.
+
+    An image within the limit is left alone: decoded in full, it gives the same pixels
+    as any other program. One over it is set to decode at the largest reduction its
+    format offers (JPEG: 1/2, 1/4, 1/8, by Pillow's ``draft``) that keeps the shorter
+    side at least MIN_REDUCED_SIDE and fits the limit; a format without one (PNG, ...)
+    is refused. So is a file too small to hold the pixels its header claims."""
     width, height = img.size
-    if width * height > max_pixels:
-        raise ImageLoadError(
-            path,
-            f"{width}x{height} is {width * height:,} pixels, over the limit of "
-            f"{max_pixels:,} (a possible decompression bomb)",
-        )
     if width < 1 or height < 1:
         raise ImageLoadError(path, "the image has no pixels")
-    img.seek(0)  # first frame of an animation
+    if width * height <= max_pixels:
+        return
+    over = f"{width}x{height} is {width * height:,} pixels, over the limit of {max_pixels:,}"
+    for s in _REDUCTIONS:
+        w, h = -(-width // s), -(-height // s)  # the decoder rounds up
+        if w * h <= max_pixels and min(w, h) >= MIN_REDUCED_SIDE:
+            # Only configures the decoder, nothing is decoded yet. Pillow picks the largest
+            # scale whose floor division still reaches the size asked for: ask with floors.
+            img.draft(None, (width // s, height // s))
+            break
+    if img.size[0] * img.size[1] > max_pixels:  # no reduction fits, or the format has none
+        raise ImageLoadError(path, f"{over} (a possible decompression bomb)")
+    if file_size * MAX_PIXELS_PER_BYTE < width * height:
+        raise ImageLoadError(path, f"{over}, in a file of only {file_size:,} bytes (a possible decompression bomb)")
+
+
+def _to_rgb_upright(img: Image.Image, path: Path) -> Image.Image:
     img.load()  # decode now: truncation surfaces here, inside the try
     ImageOps.exif_transpose(img, in_place=True)
     # An RGB file is used as decoded: the pixels outlive the closed file, and a copy

@@ -10,6 +10,7 @@ test can show that nothing of the user's was modified, added or removed.
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import io
 import os
@@ -85,7 +86,29 @@ def write_bomb_30000(path: Path) -> None:
 
 
 def write_bomb_12000(path: Path) -> None:
-    path.write_bytes(png_header_only(12000, 9000))  # 108 megapixels: over the app's 100 MP limit
+    path.write_bytes(png_header_only(12000, 9000))  # 108 megapixels, no reduced decode for PNG: over the limit
+
+
+def write_jpeg_bomb_12000(path: Path) -> None:
+    """A real 16x16 JPEG whose frame header is changed to claim 12000x9000: a few hundred
+    bytes cannot hold 108 megapixels, whatever scale they are decoded at."""
+    data = bytearray(_encoded(rgb(16, 16, seed=10), "JPEG"))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", 9000, 12000)
+    path.write_bytes(bytes(data))
+
+
+@functools.cache
+def _big_photo() -> bytes:
+    # Smooth gradients scaled up: 2 MB of JPEG, made once per test process (1 s, 430 MB while encoding).
+    small = Image.merge("RGB", [Image.linear_gradient("L").resize((400, 300)),
+                                Image.radial_gradient("L").resize((400, 300)),
+                                Image.linear_gradient("L").rotate(90).resize((400, 300))])
+    return _encoded(small.resize((12000, 9000), Image.Resampling.BICUBIC), "JPEG", quality=90)
+
+
+def write_big_photo(path: Path) -> None:
+    path.write_bytes(_big_photo())  # 108 megapixels, as some phones save: decoded at 1/8
 
 
 def write_tiny(path: Path) -> None:
@@ -181,6 +204,9 @@ IMAGE_CASES = {
     "text-as-jpg": ImageCase("list.jpg", write_text, "not an image"),
     "bomb-30000x30000": ImageCase("bomb.png", write_bomb_30000, "decompression bomb"),
     "bomb-12000x9000": ImageCase("big.png", write_bomb_12000, "12000x9000 is 108,000,000 pixels, over the limit"),
+    "jpeg-bomb-12000x9000": ImageCase("claims-big.jpg", write_jpeg_bomb_12000,
+                                      "over the limit of 100,000,000, in a file of only"),
+    "photo-12000x9000": ImageCase("108mp.jpg", write_big_photo, OK),
     "1x1": ImageCase("dot.png", write_tiny, OK),
     "20000x20": ImageCase("strip.png", write_wide, OK),
     "cmyk-jpeg": ImageCase("cmyk.jpg", write_cmyk_jpeg, OK),

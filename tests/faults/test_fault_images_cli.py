@@ -168,7 +168,8 @@ def real_process(tmp_path_factory, seeded_weights):
     what it cannot encode (as under a strict UTF-8 locale) and no CUDA device visible,
     asked for `--device cuda`."""
     folder = tmp_path_factory.mktemp("real-process")
-    paths = make_case_folder(folder, {k: IMAGE_CASES[k] for k in ("unicode-name", "zero-byte", "bomb-12000x9000")})
+    cases = ("unicode-name", "zero-byte", "bomb-12000x9000", "jpeg-bomb-12000x9000", "photo-12000x9000")
+    paths = make_case_folder(folder, {k: IMAGE_CASES[k] for k in cases})
     env = dict(os.environ, PYTHONIOENCODING="utf-8:strict", CUDA_VISIBLE_DEVICES="", QT_QPA_PLATFORM="offscreen",
                TORCH_HOME=str(folder / "torch"), XDG_CACHE_HOME=str(folder / "cache"))
     env.pop("PYTHONUTF8", None)
@@ -185,9 +186,9 @@ def test_real_process_prints_every_name_without_a_traceback(real_process):
     proc, paths = real_process
     out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
     assert "Traceback" not in err and "Warning" not in err  # no Python noise around the messages
-    assert proc.returncode == 1  # the empty file and the bomb failed, the rest were classified
+    assert proc.returncode == 1  # the empty file and the bombs failed, the rest were classified
     lines = out.splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 6
     assert any(line.startswith(f"{paths['unicode-name']}: ") and "%" in line for line in lines)
     # the undecodable byte is shown as the escape that names it, never as a crash
     non_utf8 = os.fsdecode(paths["non-utf8-name"]).encode("utf-8", "backslashreplace").decode("ascii")
@@ -195,6 +196,11 @@ def test_real_process_prints_every_name_without_a_traceback(real_process):
     assert f"{paths['zero-byte']}: error: empty.jpg: the file is empty (0 bytes)" in lines
     assert f"{paths['bomb-12000x9000']}: error: big.png: 12000x9000 is 108,000,000 pixels, over the limit of " \
            "100,000,000 (a possible decompression bomb)" in lines
+    jpeg_bomb = paths["jpeg-bomb-12000x9000"]
+    assert f"{jpeg_bomb}: error: claims-big.jpg: 12000x9000 is 108,000,000 pixels, over the limit of " \
+           f"100,000,000, in a file of only {jpeg_bomb.stat().st_size:,} bytes (a possible decompression bomb)" in lines
+    # a photo of the same size is decoded at 1/8 and classified
+    assert any(line.startswith(f"{paths['photo-12000x9000']}: ") and "%" in line for line in lines)
 
 
 def test_cuda_missing_gives_a_note_and_cpu_results(real_process):
