@@ -7,6 +7,11 @@ after each script (other work on a 2-core machine moves every number).
 The latency, throughput and fine-tune benchmarks run on CUDA too when there
 is a GPU. Data, weights and caches live in a temp folder removed at the end.
 
+Exit status: 0 when every budget row passed, 1 when any budget row failed
+(RESULTS.md names them under the table and the run's last lines list them),
+2 when a script did not run to its end (its rows are missing). A row with the
+budget "reported" has no verdict and never fails the run.
+
     python benchmarks/run_all.py [--only startup,latency] [--quick] [--no-cuda] [--quiet-wait S] [--out PATH]
 """
 
@@ -153,6 +158,39 @@ def verdict(passed) -> str:
     return {True: "PASS", False: "**FAIL**", None: "—"}[passed]
 
 
+def budget_rows(results: list[dict]) -> list[dict]:
+    """Every row with a budget (a verdict of pass or fail), in table order."""
+    return [x for r in results for x in r.get("rows", []) if x.get("passed") is not None]
+
+
+def failed_rows(results: list[dict]) -> list[dict]:
+    return [x for x in budget_rows(results) if x["passed"] is False]
+
+
+def errored(results: list[dict]) -> list[dict]:
+    return [r for r in results if "error" in r]
+
+
+def exit_status(results: list[dict]) -> int:
+    """2 if a script did not finish, else 1 if a budget row failed, else 0."""
+    if errored(results):
+        return 2
+    return 1 if failed_rows(results) else 0
+
+
+def summary_lines(results: list[dict]) -> list[str]:
+    """What the run's verdict is, for RESULTS.md (Markdown) and the console."""
+    budgets, failed, broken = budget_rows(results), failed_rows(results), errored(results)
+    lines = [f"Budgets: {len(budgets) - len(failed)} of {len(budgets)} met"
+             + (f"; {len(failed)} failed:" if failed else ".")]
+    for x in failed:
+        ratio = "" if x["ratio"] is None else f", ratio {x['ratio']:.2f}"
+        lines.append(f"- FAIL: {x['what']}: {x['measured']} against {x['reference']}{ratio}; budget {x['budget']}")
+    for r in broken:
+        lines.append(f"- ERROR: `{r['script']}` did not finish ({r['error']}); its rows are missing")
+    return lines
+
+
 def write_results(path: Path, info: dict, mach: dict, results: list[dict], total_s: float, quick: bool) -> None:
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -183,6 +221,10 @@ def write_results(path: Path, info: dict, mach: dict, results: list[dict], total
                          f"{verdict(x['passed'])} |")
         if "error" in r:
             lines.append(f"| {r.get('name', r['script'])} | not measured ({r['error']}) | | | | **ERROR** |")
+    head, *items = summary_lines(results)
+    lines += ["", f"**{head}**" if items else head]
+    if items:
+        lines += [""] + items
     lines += ["", "## Notes", ""]
     for r in results:
         for note in r.get("notes", []):
@@ -245,7 +287,9 @@ def main() -> int:
         (Path(args.out).with_suffix(".json")).write_text(json.dumps(
             {"machine": mach, "software": info, "results": results}, indent=1, default=float), encoding="utf-8")
         print(f"wrote {args.out} in {total / 60:.1f} min", flush=True)
-        return 1 if any("error" in r for r in results) else 0
+        for line in summary_lines(results):
+            print(line, flush=True)
+        return exit_status(results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
