@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from float_paths import assert_close_to_scale
 
 from alexnet_gui.core.introspect import (
     CONV_LAYERS,
@@ -92,7 +93,7 @@ def test_conv_outputs_are_not_overwritten_by_the_inplace_relu(seeded_model, acti
             previous = x.unsqueeze(0) if i == 0 else torch.from_numpy(by_index[i - 1].maps).unsqueeze(0)
             expected = module(previous)[0].numpy()  # the conv alone, on what it was given
             got = by_index[i].maps
-            assert np.allclose(got, expected, atol=1e-4), by_index[i].name
+            assert_close_to_scale(got, expected, what=by_index[i].name)  # to the layer's own scale
             assert (got < 0).any(), f"{by_index[i].name} looks ReLU'd"
             assert np.array_equal(by_index[i + 1].maps, np.maximum(got, 0))
 

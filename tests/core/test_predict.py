@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torchvision
+from float_paths import assert_same_top
 
 from alexnet_gui.core.images import load_image
 from alexnet_gui.core.predict import ClassScore, Prediction, classify_paths, forward, top_k
@@ -40,9 +41,9 @@ def test_top5_matches_softmax_of_torchvision_logits(seeded_model, torchvision_mo
         assert pred.ok and pred.error is None
         probs = _reference_probs(torchvision_model, path)
         values, indices = probs.topk(5)
-        assert [s.index for s in pred.top] == indices.tolist()
-        assert [s.label for s in pred.top] == [names[i] for i in indices.tolist()]
-        assert [s.probability for s in pred.top] == pytest.approx(values.tolist(), abs=1e-6)
+        # a batch through our model vs one image through torchvision's: equal to float
+        # rounding, so near-equal classes of the seeded model may trade places
+        assert_same_top(pred.top, [ClassScore(names[i], i, p) for i, p in zip(indices.tolist(), values.tolist())])
         ps = [s.probability for s in pred.top]
         assert ps == sorted(ps, reverse=True)
         assert 0 < sum(ps) <= 1 + 1e-6
@@ -58,7 +59,7 @@ def test_a_corrupt_file_in_the_middle_becomes_an_error_entry(seeded_model, names
     assert all(len(r.top) == 3 for r in results if r.ok)
     # the good ones are unaffected by their neighbour
     alone = classify_paths(seeded_model, [photos[3]], names, k=3)[0]
-    assert [s.index for s in alone.top] == [s.index for s in results[3].top]
+    assert_same_top(alone.top, results[3].top)  # alone vs in a batch of 2: equal to float rounding
 
 
 def test_missing_file_is_an_error_entry(seeded_model, names, tmp_path):

@@ -45,12 +45,16 @@ def test_json_output_and_classify_round_trip(split_shapes, seeded_weights, tmp_p
     assert out_file.is_file()
 
     val_images = sorted((split_shapes / "val").rglob("*.png"))
-    code, out, err = run_cli(capsys, "classify", *val_images, "--weights", out_file, "--top", "1", "--json")
+    code, out, err = run_cli(capsys, "classify", *val_images, "--weights", out_file, "--top", "2", "--json")
     assert code == 0, err
     predictions = json.loads(out)
     correct = sum(Path(p["path"]).parent.name == p["top"][0]["label"] for p in predictions)
     assert len(predictions) == 9
-    assert correct / 9 == pytest.approx(report["val_accuracy"])
+    # Training judged cached features with the head, classify runs the whole placed model: the
+    # same to float rounding, so only an image whose best two classes are a near-tie may differ.
+    near_ties = sum(a["probability"] - b["probability"] <= 1e-4 * a["probability"]
+                    for a, b in (p["top"] for p in predictions))
+    assert abs(correct / 9 - report["val_accuracy"]) <= near_ties / 9 + 1e-9
 
 
 def test_text_output_lists_accuracy_and_skipped_files(seeded_weights, tmp_path, capsys):

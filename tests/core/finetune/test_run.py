@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from float_paths import scaled_atol
 
 from alexnet_gui.core.finetune import (
     FeatureCache,
@@ -117,9 +118,17 @@ def test_saved_model_loads_and_reproduces_the_validation_accuracy(small, seeded_
     with torch.inference_mode():
         logits = model(preprocess_batch([load_image(e.path) for e in val]))
     predicted = logits.argmax(1).tolist()
+    # The run put cached fc7 features through its head, the test puts images through the whole
+    # loaded model: the same to float rounding. Only an image whose best two logits are a
+    # near-tie may be called either way, and may move the accuracy by its share.
+    best_two = logits.topk(2, dim=1).values
+    near_tie = {e.path for e, (a, b) in zip(val, best_two.tolist()) if a - b <= scaled_atol(logits)}
+    by_run = {p.path: p.predicted_label for p in result.val_predictions}
+    assert all(result.classes[p] == by_run[e.path] for p, e in zip(predicted, val) if e.path not in near_tie)
     accuracy = sum(p == e.label for p, e in zip(predicted, val)) / len(val)
-    assert accuracy == result.val_accuracy
-    assert {e.path for p, e in zip(predicted, val) if p != e.label} == {m.path for m in result.mistakes}
+    assert abs(accuracy - result.val_accuracy) <= len(near_tie) / len(val) + 1e-9
+    mistakes = {e.path for p, e in zip(predicted, val) if p != e.label}
+    assert mistakes ^ {m.path for m in result.mistakes} <= near_tie
 
 
 def test_same_seed_same_metrics_from_fresh_and_cached_features(small, seeded_model, count_forwards):
