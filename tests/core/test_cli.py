@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from float_paths import assert_same_top
 from loopback import BytesHandler, serving
 
 from alexnet_gui import cli
@@ -127,7 +128,11 @@ def test_classify_json_matches_the_library(capsys, seeded_weights, seeded_model,
     assert code == 0
     (entry,) = json.loads(out)
     (pred,) = classify_paths(seeded_model, [inputs[0]], imagenet_categories(), k=3)
-    assert entry == json.loads(json.dumps(pred.as_dict()))
+    expected = json.loads(json.dumps(pred.as_dict()))
+    assert entry.keys() == expected.keys() and entry["path"] == expected["path"]
+    # The CLI's model is placed channels-last, the test's is contiguous: the same to float
+    # rounding, so near-equal classes of the seeded model may trade places.
+    assert_same_top(entry["top"], expected["top"])
 
 
 def test_classify_all_ok_exits_0(capsys, seeded_weights, inputs):
