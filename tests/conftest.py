@@ -12,6 +12,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 
+def pytest_configure(config):
+    # ALEXNET_GUI_TEST_THREADS=16 runs the suite's torch work on 16 threads (or 1, 2, ...),
+    # as another machine would: tests that compare two float paths must hold on any count.
+    # Unset, torch is not imported here and keeps its own default.
+    threads = os.environ.get("ALEXNET_GUI_TEST_THREADS")
+    if threads:
+        import torch
+
+        torch.set_num_threads(int(threads))
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     """Every test gets its own torch hub dir and cache dir: the user's real
