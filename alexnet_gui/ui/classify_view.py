@@ -132,7 +132,7 @@ class ClassifyView(QWidget):
             self.select(already[0])
         return len(opened)
 
-    def _start(self, paths: list[str], early: EarlyJob | None = None) -> None:
+    def _start(self, paths: list[str], early: EarlyJob | None = None, select: bool = True) -> None:
         """Queue ``paths`` (rows made or reused), select the first, ask the worker."""
         self.images.queue(paths, early.job if early is not None else None)
         if early is not None:  # classified while it was dragged: show what is already here
@@ -142,7 +142,10 @@ class ClassifyView(QWidget):
             if early.results[1:]:
                 QTimer.singleShot(round(PICTURES_AFTER_S * 1000), self,  # dropped with the view
                                   partial(self._apply_held, job, early.results[1:]))
-        self.select(paths[0])
+        if select:
+            self.select(paths[0])
+        else:
+            self._show_entry(self.current_path() or "")
         if early is None:
             # The worker is asked last: this thread's Python work is done by then, so the worker
             # does not wait for the GIL while it decodes (0.5-1 ms sooner on two cores, measured).
@@ -172,7 +175,7 @@ class ClassifyView(QWidget):
         """Classify the selected images again (not those still waiting). Returns how many."""
         paths = [p for p in self.selected_paths() if self.images.entry_for(p).status != "queued"]
         if paths:
-            self._start(paths)
+            self._start(paths, select=False)  # the selection stays as it was made
         return len(paths)
 
     def remove_selected(self) -> int:

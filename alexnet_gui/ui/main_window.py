@@ -339,6 +339,9 @@ class MainWindow(QMainWindow):
     def paste(self) -> int:
         """Clipboard image data (saved to a PNG in the cache) or file paths/URLs."""
         mime = QGuiApplication.clipboard().mimeData()
+        if mime is None:  # an empty clipboard, on some platforms
+            self.statusBar().showMessage("The clipboard holds no image or file path", 5000)
+            return 0
         paths = paths_from_mime(mime)
         if not paths and mime.hasText():
             for line in mime.text().splitlines():
