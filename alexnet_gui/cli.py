@@ -115,8 +115,16 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
 
 
-def load_model_for_cli(args, allow_untrained: bool = False):
-    """(bundle, device) from --weights/--device; weights problems become CliError(2)."""
+# The window's banner says the same; the advice is the command line's own.
+UNTRAINED_WARNING = ("No ImageNet weights found: predictions use an untrained model and are random. "
+                     "Download the weights once (233 MB) with `alexnet-cli weights download`, or pass --weights PATH.")
+
+
+def load_model_for_cli(args):
+    """(bundle, device) from --weights/--device; weights problems become CliError(2).
+
+    Without any weights the untrained model runs, as in the window, after a warning on
+    stderr; JSON output then says ``"weights": "untrained"``."""
     from .core.bundle import load_bundle
     from .core.device import DeviceError, resolve_device
     from .core.weights import WeightsError
@@ -128,9 +136,11 @@ def load_model_for_cli(args, allow_untrained: bool = False):
     if note:
         eprint(f"note: {note}")
     try:
-        bundle = load_bundle(args.weights, allow_untrained=allow_untrained)
+        bundle = load_bundle(args.weights, allow_untrained=True)
     except WeightsError as exc:
         raise CliError(str(exc)) from None
+    if not bundle.trained:
+        eprint(f"warning: {UNTRAINED_WARNING}")
     return bundle.to(device), device
 
 
@@ -140,7 +150,9 @@ def _add_classify(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders (recursed)")
     add_model_args(p)
     p.add_argument("--top", type=int, default=5, metavar="K", help="how many classes per image (default 5)")
-    p.add_argument("--batch-size", type=int, default=32, metavar="B")
+    p.add_argument("--batch-size", type=int, default=32, metavar="B",
+                   help="images decoded and run through the model together (default 32); "
+                   "smaller needs less memory, larger is faster on a GPU")
     p.add_argument("--json", action="store_true", help="print one JSON array, one object per image")
     p.set_defaults(handler=_cmd_classify)
 
@@ -198,6 +210,8 @@ def _cmd_classify(args) -> int:
     show_errors_up_to_next_path()
     if args.json:
         entries = [e if isinstance(e, dict) else results[e].as_dict() for e in order]
+        if not bundle.trained:  # every answer is random: say so where a script looks
+            entries = [{**e, "weights": "untrained"} for e in entries]
         print(json.dumps(entries, indent=2, ensure_ascii=False))
     if not paths and not errors:
         eprint("no images found")

@@ -42,9 +42,6 @@ def _add_finetune_parser(sub) -> None:
     p.set_defaults(handler=_cmd_finetune)
 
 
-register = _add_finetune_parser  # the name other front ends may look for
-
-
 def _cmd_finetune(args) -> int:
     from .core.finetune import FinetuneCancelled, FinetuneError, FinetuneSettings, run_finetune, save_finetuned
     from .core.weights import WeightsError
@@ -65,11 +62,12 @@ def _cmd_finetune(args) -> int:
         raise CliError(f"{out}: is a folder; --out names the model file to write")
     _check_writable(out)
 
-    bundle, device = load_model_for_cli(args, allow_untrained=False)
+    bundle, device = load_model_for_cli(args)
+    base = _base_key(bundle)
     report = _StderrProgress()
     try:
         with StopOnCtrlC() as stop:
-            result = run_finetune(args.folder, settings, bundle.model, bundle.sha256, device,
+            result = run_finetune(args.folder, settings, bundle.model, base, device,
                                   progress=report, cancelled=stop, val_folder=args.val_folder)
     except (FinetuneCancelled, KeyboardInterrupt):
         report.finish()  # end the counter's line before "interrupted"
@@ -81,7 +79,7 @@ def _cmd_finetune(args) -> int:
         raise CliError(str(exc), code=EXIT_FAILED) from None
     report.finish()
     try:
-        save_finetuned(out, result, bundle.sha256)
+        save_finetuned(out, result, base)
     except WeightsError as exc:
         raise CliError(str(exc), code=EXIT_FAILED) from None
 
@@ -90,10 +88,22 @@ def _cmd_finetune(args) -> int:
     for s in result.skipped:
         eprint(f"skipped {s.path}: {s.error}")
     if args.json:
-        print(json.dumps(result.as_json(), ensure_ascii=False))
+        summary = result.as_json()
+        if not bundle.trained:
+            summary["weights"] = "untrained"
+        print(json.dumps(summary, ensure_ascii=False))
     else:
         print(_text_summary(result, out))
     return EXIT_OK
+
+
+def _base_key(bundle) -> str:
+    """What the base model is known by in the feature cache and the saved model: its
+    file's hash, or for the untrained model the same name the window gives it, so the
+    two share cached features."""
+    from .core.bundle import UNTRAINED_SEED
+
+    return bundle.sha256 or f"untrained-seed{UNTRAINED_SEED}"
 
 
 def _check_writable(out: Path) -> None:

@@ -94,11 +94,6 @@ def test_usage_and_weights_errors_exit_2(shapes, seeded_weights, tmp_path, capsy
     assert not (tmp_path / "m.pt").exists()
 
 
-def test_without_weights_exits_2_with_a_hint(shapes, tmp_path, capsys):
-    code, out, err = run_cli(capsys, "finetune", shapes, "--out", tmp_path / "m.pt")
-    assert code == 2 and "weights download" in err and len(err.strip().splitlines()) == 1
-
-
 def test_missing_out_is_a_usage_error(shapes, capsys):
     with pytest.raises(SystemExit) as info:
         main(["finetune", str(shapes)])
