@@ -32,36 +32,12 @@ import torch
 from .files import write_atomically
 from .model import AlexNet
 
+# torchvision's AlexNet_Weights.IMAGENET1K_V1 file (a test checks them against its url
+# and meta): written out so finding and downloading it needs no torchvision import.
 IMAGENET_FILENAME = "alexnet-owt-7be5be79.pth"
 IMAGENET_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"
 IMAGENET_SHA256_PREFIX = "7be5be79"
 IMAGENET_SIZE_BYTES = 244408911  # ~233 MB
-
-# The ImageNet weights described as data, as torchvision's AlexNet_Weights does.
-# The 1000 category names come from imagenet_categories(), not from here.
-IMAGENET_META = {
-    "url": IMAGENET_URL,
-    "filename": IMAGENET_FILENAME,
-    "sha256_prefix": IMAGENET_SHA256_PREFIX,
-    "file_size_bytes": IMAGENET_SIZE_BYTES,
-    "file_size_mb": 233,
-    "num_params": 61_100_840,
-    "num_classes": 1000,
-    "min_size": (63, 63),
-    "dataset": "ImageNet-1K",
-    "acc@1": 56.522,
-    "acc@5": 79.066,
-    "gmacs": 0.714,
-    "recipe": "https://github.com/pytorch/vision/tree/main/references/classification#alexnet-and-vgg",
-    "transforms": {
-        "resize": 256,
-        "interpolation": "bilinear",
-        "antialias": True,
-        "center_crop": 224,
-        "mean": (0.485, 0.456, 0.406),
-        "std": (0.229, 0.224, 0.225),
-    },
-}
 
 CHECKPOINT_FORMAT = "alexnet-gui-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -102,9 +78,13 @@ def __getattr__(name: str):
 
 
 def imagenet_categories() -> list[str]:
-    from torchvision.models._meta import _IMAGENET_CATEGORIES
+    """The 1000 class names, from torchvision's public description of these weights.
 
-    return list(_IMAGENET_CATEGORIES)
+    Imported here, not at the top: torchvision takes about a second to import, and only
+    the model's side (which has torch loaded already) ever needs the names."""
+    from torchvision.models import AlexNet_Weights
+
+    return list(AlexNet_Weights.IMAGENET1K_V1.meta["categories"])
 
 
 # ---------------------------------------------------------------- locating files
