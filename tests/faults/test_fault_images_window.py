@@ -103,6 +103,7 @@ def test_exif_rotated_photo_is_shown_and_classified_upright(window, tmp_path, qt
         assert np.array_equal(result.preview, fit(upright, PREVIEW_SIZE))
     assert entry.preview.height() > entry.preview.width()  # the QImage shown is portrait
     assert result.thumbnail[0, 32, 0] > 150 and result.thumbnail[-1, 32, 2] > 150  # red on top, blue below
+    # exact: the same pixels through the same placed model, one image each time, on the same thread
     assert result.prediction.top == reference.result.prediction.top
     view = window.classify_view
     qtbot.waitUntil(lambda: len(view.bars.texts()) == 5, timeout=30000)

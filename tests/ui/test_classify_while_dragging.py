@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from float_paths import same_top
 from PIL import Image
 from test_classify_window import core_top5
 from window_events import drag_enter, drag_leave, drop, drop_only
@@ -15,8 +16,12 @@ from window_events import drag_enter, drag_leave, drop, drop_only
 pytestmark = pytest.mark.usefixtures("no_modal_dialogs")
 
 
-def expected_texts(weights, path) -> list[str]:
-    return [f"{s.label} — {s.probability * 100:.1f} %" for s in core_top5(weights, path)]
+def shows_top5_of(view, weights, path):
+    """A check: the bars show the core's top-5 for ``path``. The window's model is placed
+    channels-last and the core's here is not, so they agree to float rounding: near-tied
+    classes of a seeded model may trade places, and only those."""
+    expected = core_top5(weights, path)
+    return lambda: same_top(view.bars.chart.rows, expected)
 
 
 def with_pictures(path):
@@ -48,9 +53,10 @@ def test_the_dragged_image_is_ready_when_it_is_dropped(requests, image_dir, seed
     assert asked == [[str(img)]]
     assert view.images.entries() == [] and view.bars.texts() == []  # nothing shows before the drop
 
+    shown = shows_top5_of(view, seeded_weights, img)
     drop_only(window, [img])
     # At once: no event loop has run since the drop, and no second request was made.
-    assert view.bars.texts() == expected_texts(seeded_weights, img)
+    assert shown()
     assert view.current_path() == str(img) and asked == [[str(img)]]
     entry = view.images.entry_for(str(img))
     assert entry.status == "done"
@@ -64,7 +70,7 @@ def test_a_drop_before_the_answer_uses_the_same_request(requests, image_dir, see
     img = image_dir(1) / "img000.png"
     drop(window, [img])  # enter and drop in the same instant
     qtbot.waitUntil(lambda: len(window.classify_view.bars.texts()) == 5, timeout=30000)
-    assert window.classify_view.bars.texts() == expected_texts(seeded_weights, img)
+    assert shows_top5_of(window.classify_view, seeded_weights, img)()
     assert asked == [[str(img)]]
 
 
@@ -78,7 +84,7 @@ def test_a_drag_that_leaves_shows_nothing(requests, image_dir, seeded_weights, q
     qtbot.waitUntil(lambda: len(view.bars.texts()) == 5, timeout=30000)
     qtbot.wait(50)  # let any answer for the first file arrive: it must not show
     assert [e.path for e in view.images.entries()] == [str(second)]
-    assert view.bars.texts() == expected_texts(seeded_weights, second)
+    assert shows_top5_of(view, seeded_weights, second)()
 
 
 def test_a_file_changed_after_the_drag_is_classified_again(requests, image_dir, seeded_weights, qtbot):
@@ -90,7 +96,7 @@ def test_a_file_changed_after_the_drag_is_classified_again(requests, image_dir, 
     Image.fromarray(rng.integers(0, 255, (120, 150, 3), dtype=np.uint8)).save(img)  # other pixels, other size
     drop_only(window, [img])
     assert asked == [[str(img)], [str(img)]]
-    qtbot.waitUntil(lambda: window.classify_view.bars.texts() == expected_texts(seeded_weights, img), timeout=30000)
+    qtbot.waitUntil(shows_top5_of(window.classify_view, seeded_weights, img), timeout=30000)
 
 
 def test_a_model_change_after_the_drag_is_not_answered_by_the_old_model(requests, image_dir, tmp_path, qtbot):
@@ -108,7 +114,7 @@ def test_a_model_change_after_the_drag_is_not_answered_by_the_old_model(requests
     qtbot.waitUntil(lambda: window.model_info.weights_path == str(other), timeout=30000)
     drop_only(window, [img])
     assert asked == [[str(img)], [str(img)]]
-    qtbot.waitUntil(lambda: window.classify_view.bars.texts() == expected_texts(other, img), timeout=30000)
+    qtbot.waitUntil(shows_top5_of(window.classify_view, other, img), timeout=30000)
 
 
 def test_a_dragged_folder_waits_for_the_drop(requests, image_dir, qtbot):

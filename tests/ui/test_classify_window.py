@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from float_paths import assert_same_top
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from window_events import drop
@@ -34,8 +35,11 @@ def test_drop_image_shows_top5_equal_to_core(make_window, image_dir, seeded_weig
     drop(window, [img])
     qtbot.waitUntil(lambda: len(window.classify_view.bars.texts()) == 5, timeout=30000)
     expected = core_top5(seeded_weights, img)
-    texts = window.classify_view.bars.texts()
-    assert texts == [f"{s.label} — {s.probability * 100:.1f} %" for s in expected]
+    # the window's model is placed channels-last, this one is not: the same to float rounding,
+    # so near-tied classes of the seeded model may trade places
+    rows = window.classify_view.bars.chart.rows
+    assert_same_top(rows, expected)
+    assert window.classify_view.bars.texts() == [f"{label} — {p * 100:.1f} %" for label, p, _ in rows]
     assert window.classify_view.current_path() == str(img)
     qtbot.waitUntil(lambda: "ms" in window.time_label.text(), timeout=5000)
     assert "cpu" in window.device_label.text().lower()
@@ -137,7 +141,8 @@ def test_export_csv(make_window, image_dir, tmp_path, qtbot, seeded_weights):
     rows = list(csv.reader(out.open(encoding="utf-8")))
     assert rows[0][:3] == ["path", "label1", "probability1"]
     by_path = {r[0]: r for r in rows[1:]}
-    top = core_top5(seeded_weights, folder / "img001.png")
+    top = window.classify_view.images.entry_for(str(folder / "img001.png")).result.prediction.top
+    assert_same_top(top, core_top5(seeded_weights, folder / "img001.png"))  # a batch of 3, placed: see above
     row = by_path[str(folder / "img001.png")]
     assert row[1] == top[0].label
     assert float(row[2]) == pytest.approx(top[0].probability, abs=1e-5)

@@ -82,6 +82,8 @@ def test_deeper_layers_are_paged_grey_kernel_means(make_window, seeded_weights, 
     assert layout.count == 64
     for i in (0, 40, 63):
         t = tile(rgb, layout, i, 14)
+        # exact: the window takes a C-ordered copy of the kernels, so their means over the inputs
+        # are summed in the same order as here (the placed model's weights are channels-last)
         assert np.array_equal(t[..., 0], expected[64 + i]) and np.array_equal(t[..., 1], t[..., 2])
     assert "64–127 of 384" in view.title.text()
     hover(view.grid, view.grid.tile_center(3))
