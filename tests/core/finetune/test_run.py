@@ -139,6 +139,7 @@ def test_same_seed_same_metrics_from_fresh_and_cached_features(small, seeded_mod
     third = run_finetune(small, FinetuneSettings(epochs=4), seeded_model, BASE_SHA)
     assert count_forwards["images"] == 30  # the third came from the cache
     assert third.computed == 0
+    # exact: the same images through the same model in the same batches, or their cached bytes
     assert metrics(first) == metrics(second) == metrics(third)
     for key in first.state_dict:
         assert torch.equal(first.state_dict[key], third.state_dict[key]), key
@@ -164,8 +165,12 @@ def test_corrupt_cache_entry_is_recomputed_with_the_same_result(small, seeded_mo
     files[1].write_bytes(files[1].read_bytes()[:100])
     second = run_finetune(small, FinetuneSettings(epochs=3), seeded_model, BASE_SHA)
     assert count_forwards["images"] == 15 + 2 and second.computed == 2
-    assert [e.val_accuracy for e in second.epochs] == [e.val_accuracy for e in first.epochs]
+    # The two recomputed features came from a batch of 2, not of 15: equal to float rounding,
+    # not bit for bit. So the losses agree to 1e-4, and an epoch's accuracy may differ only by
+    # an image that is a near-tie (3 validation images: a third).
     assert [e.train_loss for e in second.epochs] == pytest.approx([e.train_loss for e in first.epochs], rel=1e-4)
+    assert [e.val_loss for e in second.epochs] == pytest.approx([e.val_loss for e in first.epochs], rel=1e-4)
+    assert all(abs(a.val_accuracy - b.val_accuracy) <= 1 / 3 + 1e-9 for a, b in zip(first.epochs, second.epochs))
     assert_cache_entries_valid(private_cache)
 
 
