@@ -26,20 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from ..files import write_atomically
+from ..paths import cache_dir
 from ..preprocess import PREPROCESS_ID
 
-APP_DIR_NAME = "alexnet-gui"
 _MAGIC = b"ANGFEAT1"
 _HEADER = struct.Struct("<8sII32s")  # magic, value count, crc32, key digest: 48 bytes
 _SUFFIX = ".f32"
 _VERSION = "1"  # bump to orphan every entry when the format or the maths changes
-
-
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/alexnet-gui``, else ``~/.cache/alexnet-gui``; read at every call."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
-    return root / APP_DIR_NAME
 
 
 def feature_key(content_sha256: str, base_sha256: str, layer: str, view: str) -> str:

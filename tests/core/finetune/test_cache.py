@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from alexnet_gui.core.finetune import FeatureCache, cache_dir, cache_info, clear_cache
+from alexnet_gui.core.finetune import FeatureCache, cache_info, clear_cache
 from alexnet_gui.core.finetune.cache import feature_key
 
 SHA = "a" * 64
 BASE = "b" * 64
-
-
-def test_cache_dir_follows_xdg_cache_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
-    assert cache_dir() == tmp_path / "x" / "alexnet-gui"
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert cache_dir() == tmp_path / "home" / ".cache" / "alexnet-gui"
-    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # the spec says: ignore relative ones
-    assert cache_dir() == tmp_path / "home" / ".cache" / "alexnet-gui"
 
 
 def test_every_part_of_the_key_matters():
