@@ -357,10 +357,11 @@ class MainWindow(QMainWindow):
         return self.open_paths([p for p in paths if p])
 
     def _save_pasted_image(self, image) -> str:
-        import os
         import time
 
-        folder = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "alexnet-gui" / "pasted"
+        from ..core.paths import cache_dir
+
+        folder = cache_dir() / "pasted"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"pasted-{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 1000000}.png"
         if not image.save(str(path), "PNG"):
