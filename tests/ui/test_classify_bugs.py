@@ -108,18 +108,25 @@ def test_a_cancel_that_comes_before_the_worker_started_the_folder_holds(busy_wor
     assert "Cancelled: 0 of 4 images classified" in message(window)
 
 
+def running_folder(window, image_dir, qtbot):
+    """Drop a folder of 120 images and wait until it is under way: (its job id, {job id: cancelled})."""
+    asked, finished = [], {}
+    window.client.classify_requested.connect(lambda job, paths: asked.append(job))
+    window.client.worker.job_finished.connect(lambda job, cancelled: finished.setdefault(job, cancelled))
+    drop(window, [image_dir(120, size=(64, 64))])
+    qtbot.waitUntil(lambda: window.classify_view.progress.value() > 0, timeout=60000)
+    return asked[0], finished
+
+
 def test_clear_stops_the_running_folder(make_window, image_dir, qtbot):
     window = make_window()
     view = window.classify_view
-    drop(window, [image_dir(120, size=(64, 64))])
-    qtbot.waitUntil(lambda: view.progress.value() > 0, timeout=60000)
-    finished = []
-    window.client.worker.job_finished.connect(lambda job, cancelled: finished.append(cancelled))
+    folder_job, finished = running_folder(window, image_dir, qtbot)
     window.actions["clear"].trigger()
     assert view.images.entries() == [] and not view.batch_running()
     assert not view.progress_row.isVisible() and not window.actions["cancel"].isEnabled()
-    qtbot.waitUntil(lambda: bool(finished) and not window.client.worker.busy(), timeout=30000)
-    assert all(finished)  # the folder's job (and the first image's preview) stopped, not ran to the end
+    qtbot.waitUntil(lambda: folder_job in finished, timeout=30000)
+    assert finished[folder_job] is True  # stopped, not run to its end
     assert not message(window).startswith("Classified")
 
 
@@ -142,15 +149,12 @@ def test_delete_removes_the_selected_images(make_window, image_dir, qtbot):
 def test_deleting_every_row_of_a_running_folder_stops_it(make_window, image_dir, qtbot):
     window = make_window()
     view = window.classify_view
-    drop(window, [image_dir(120, size=(64, 64))])
-    qtbot.waitUntil(lambda: view.progress.value() > 0, timeout=60000)
-    finished = []
-    window.client.worker.job_finished.connect(lambda job, cancelled: finished.append(cancelled))
+    folder_job, finished = running_folder(window, image_dir, qtbot)
     view.list.selectAll()
     window.actions["remove"].trigger()
     assert view.images.entries() == [] and not view.batch_running()
-    qtbot.waitUntil(lambda: bool(finished), timeout=30000)
-    assert finished == [True]
+    qtbot.waitUntil(lambda: folder_job in finished, timeout=30000)
+    assert finished[folder_job] is True
 
 
 def test_an_empty_folder_and_files_already_open_are_said(make_window, image_dir, tmp_path, qtbot):
