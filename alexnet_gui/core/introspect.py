@@ -10,7 +10,6 @@ from torch import nn
 
 from .model import AlexNet
 from .render import conv1_tiles, kernel_mean_tiles
-from .render import normalise as _normalise  # noqa: F401 - kept for callers of the old name
 
 CONV_LAYERS = ("features.0", "features.3", "features.6", "features.8", "features.10")
 

@@ -65,11 +65,6 @@ def preprocess(img: Image.Image, crop_size: int = CROP_SIZE) -> torch.Tensor:
     return normalized_batch([resized_crop(img, crop_size)])[0]
 
 
-def preprocess_batch(images, crop_size: int = CROP_SIZE) -> torch.Tensor:
-    """List of RGB PIL images -> (B, 3, crop, crop)."""
-    return normalized_batch([resized_crop(im, crop_size) for im in images])
-
-
 def denormalize(x: torch.Tensor) -> torch.Tensor:
     """(3, H, W) normalised -> (3, H, W) in [0, 1], for showing the network's input."""
     mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype).view(3, 1, 1)

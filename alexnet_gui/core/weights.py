@@ -37,7 +37,6 @@ from .model import AlexNet
 IMAGENET_FILENAME = "alexnet-owt-7be5be79.pth"
 IMAGENET_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"
 IMAGENET_SHA256_PREFIX = "7be5be79"
-IMAGENET_SIZE_BYTES = 244408911  # ~233 MB
 
 CHECKPOINT_FORMAT = "alexnet-gui-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -65,16 +64,6 @@ class LoadedWeights:
     @property
     def num_classes(self) -> int:
         return int(self.state_dict[HEAD_KEY].shape[0])
-
-
-def __getattr__(name: str):
-    # download_weights lives in core.download (which imports this module);
-    # resolving it lazily keeps `from .weights import download_weights` working without a cycle.
-    if name == "download_weights":
-        from .download import download_weights
-
-        return download_weights
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def imagenet_categories() -> list[str]:
@@ -318,10 +307,6 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
         return write_atomically(path, write)
     except Exception as e:  # noqa: BLE001 - torch.save wraps OSErrors in RuntimeError
         raise WeightsError(f"{Path(path).name}: could not save ({_save_cause(e)})") from e
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    return atomic_write(path, lambda f: f.write(data))
 
 
 def os_error_cause(e: OSError) -> str:

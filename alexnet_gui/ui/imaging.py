@@ -15,11 +15,3 @@ def array_to_qimage(arr: np.ndarray) -> QImage:
     else:
         img = QImage(arr.data, w, h, arr.strides[0], QImage.Format.Format_RGB888)
     return img.copy()  # own the pixels: ``arr`` may be freed
-
-
-def qimage_to_array(img: QImage) -> np.ndarray:
-    """QImage -> (H, W, 3) uint8 RGB copy (tests and PNG checks)."""
-    img = img.convertToFormat(QImage.Format.Format_RGB888)
-    h, w, bpl = img.height(), img.width(), img.bytesPerLine()
-    buf = np.frombuffer(img.constBits(), dtype=np.uint8, count=h * bpl).reshape(h, bpl)
-    return buf[:, : w * 3].reshape(h, w, 3).copy()

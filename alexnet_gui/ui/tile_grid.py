@@ -50,10 +50,6 @@ class TileGridWidget(QWidget):
             self.selected = -1
         self.update()
 
-    def set_placeholder(self, text: str) -> None:
-        self._placeholder = text
-        self.update()
-
     def array(self) -> np.ndarray | None:
         """Exactly the picture shown, at its own pixel size (what "Save as PNG" writes)."""
         return self._array

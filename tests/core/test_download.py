@@ -13,7 +13,6 @@ import pytest
 import torch
 from loopback import BytesHandler, Reply, cut, serving
 
-from alexnet_gui.core import weights as W
 from alexnet_gui.core.download import CHUNK_BYTES, download_weights
 from alexnet_gui.core.weights import DownloadCancelled, WeightsError, hub_cache_path, load_weights, resolve_weights
 
@@ -161,7 +160,3 @@ def test_disk_full_while_writing_leaves_no_file(tmp_path, server, prefix, monkey
     with pytest.raises(WeightsError, match="w.pth: could not save the download \\(disk full\\)"):
         download_weights(tmp_path / "w.pth", url=f"{server}/weights.pth", expected_sha256_prefix=prefix)
     assert _listing(tmp_path) == []
-
-
-def test_download_weights_is_also_reachable_from_the_weights_module():
-    assert W.download_weights is download_weights

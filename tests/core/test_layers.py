@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
 
 from alexnet_gui.core.layers import format_table, layer_table, totals
 from alexnet_gui.core.model import AlexNet, InputTooSmallError, build_model, swap_head

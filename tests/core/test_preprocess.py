@@ -12,7 +12,6 @@ from alexnet_gui.core.preprocess import (
     IMAGENET_STD,
     denormalize,
     preprocess,
-    preprocess_batch,
 )
 
 
@@ -47,13 +46,6 @@ def test_normalising_every_8_bit_value_in_every_channel_matches_torchvision():
 def test_reference_is_what_we_think_it_is(reference):
     assert list(reference.resize_size) == [256] and list(reference.crop_size) == [224]
     assert tuple(reference.mean) == IMAGENET_MEAN and tuple(reference.std) == IMAGENET_STD
-
-
-def test_batch_stacks_the_same_tensors(random_image):
-    imgs = [random_image(300, 200, seed=1), random_image(120, 90, seed=2)]
-    batch = preprocess_batch(imgs)
-    assert batch.shape == (2, 3, 224, 224)
-    assert torch.equal(batch[1], preprocess(imgs[1]))
 
 
 def test_denormalize_gives_back_the_cropped_pixels(random_image):

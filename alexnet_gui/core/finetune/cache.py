@@ -89,10 +89,6 @@ class CacheInfo:
     feature_bytes: int
     sample_bytes: int
 
-    @property
-    def total_bytes(self) -> int:
-        return self.feature_bytes + self.sample_bytes
-
 
 def cache_info() -> CacheInfo:
     root = cache_dir()

@@ -16,9 +16,6 @@ from dataclasses import dataclass
 
 from .errors import FinetuneCancelled
 
-PHASES = ("scan", "extract", "train", "done")
-
-
 @dataclass(frozen=True)
 class Progress:
     """``step`` of ``total`` within ``phase``: files scanned, images extracted, epochs done.

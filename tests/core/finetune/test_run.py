@@ -23,7 +23,7 @@ from alexnet_gui.core.finetune import (
 )
 from alexnet_gui.core.finetune import extract as extract_module
 from alexnet_gui.core.images import load_image
-from alexnet_gui.core.preprocess import preprocess_batch
+from alexnet_gui.core.preprocess import preprocess
 from alexnet_gui.core.weights import build_model_from_weights, load_weights
 
 from .conftest import make_shapes
@@ -116,7 +116,7 @@ def test_saved_model_loads_and_reproduces_the_validation_accuracy(small, seeded_
     model = build_model_from_weights(loaded)
     _, val = split(scan_folder(small), 0.2, seed=0)  # the run's own split: same seed
     with torch.inference_mode():
-        logits = model(preprocess_batch([load_image(e.path) for e in val]))
+        logits = model(torch.stack([preprocess(load_image(e.path)) for e in val]))
     predicted = logits.argmax(1).tolist()
     # The run put cached fc7 features through its head, the test puts images through the whole
     # loaded model: the same to float rounding. Only an image whose best two logits are a
