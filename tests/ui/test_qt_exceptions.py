@@ -92,6 +92,24 @@ def test_event_handler_raising(qtbot):
     QApplication.postEvent(widget, QEvent(QEvent.Type.User))
 
 
+@pytest.fixture
+def closed_with_an_error(qtbot):
+    class Broken(QWidget):
+        def event(self, event):
+            if event.type() == QEvent.Type.User:
+                raise LookupError("event() failed while the fixture closed")
+            return super().event(event)
+
+    widget = Broken()
+    KEEP.append(widget)
+    yield widget
+    QApplication.postEvent(widget, QEvent(QEvent.Type.User))  # handled after the fixture is done
+
+
+def test_an_exception_while_a_fixture_tears_down(closed_with_an_error):
+    pass
+
+
 def test_a_window_that_paints_fine_passes(qtbot):
     view, rows = shown_list(qtbot)
     rows.dataChanged.emit(rows.index(0), rows.index(0))
@@ -114,8 +132,10 @@ def test_each_exception_in_a_qt_virtual_fails_its_own_test(outcome):
                          ("test_event_handler_raising", "KeyError")):
         assert f"FAILED test_cases.py::{name}" in lines, lines
         assert raised in lines
+    assert "ERROR test_cases.py::test_an_exception_while_a_fixture_tears_down" in lines
+    assert "LookupError" in lines
     assert "test_a_window_that_paints_fine_passes" not in lines.split("short test summary info")[-1]
-    assert outcome.parseoutcomes().get("passed") == 1, lines
+    assert outcome.parseoutcomes()["failed"] == 4, lines
 
 
 def test_the_check_is_in_force_for_the_suite(request):
