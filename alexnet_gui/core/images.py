@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-# No image is decoded to more pixels than this (300 MB as RGB): bigger files are
+# No image is decoded to more pixels than this (400 MB as Pillow holds RGB): bigger files are
 # refused before decoding (decompression bombs), unless their format can decode at
 # a reduced scale (JPEG: 1/2, 1/4, 1/8) that fits. A 224 classifier gains nothing
 # from more: the model sees the shorter side resized to 256.
@@ -20,7 +20,8 @@ MAX_PIXELS = 100_000_000
 MIN_REDUCED_SIDE = 256
 # Fewer bytes than one per this many pixels cannot be a whole JPEG of that size:
 # Huffman coding spends at least a bit on every 8x8 block, 1 byte per 512 pixels;
-# this allows 8 times less still. A header that claims more is a bomb (or cut).
+# this allows 8 times less still (for arithmetic coding, which cameras do not write).
+# A header that claims more is a bomb, or the file was cut.
 MAX_PIXELS_PER_BYTE = 4096
 _REDUCTIONS = (8, 4, 2)
 
