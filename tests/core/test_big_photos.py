@@ -163,3 +163,24 @@ def test_a_tiny_jpeg_claiming_a_huge_size_is_refused_as_a_bomb(tmp_path, size):
     message = str(info.value)
     assert message.startswith(f"bomb.jpg: {size[0]}x{size[1]} is {size[0] * size[1]:,} pixels, over the limit")
     assert f"in a file of only {path.stat().st_size:,} bytes (a possible decompression bomb)" in message
+
+
+def test_a_fine_tune_folder_takes_the_big_photo_and_still_skips_a_bomb(big_jpeg, tmp_path):
+    # The fine-tune's scan checks every file before training: the phone photo is an image
+    # like any other there too, the tiny file claiming 108 MP is skipped with its reason.
+    import shutil
+
+    from alexnet_gui.core.finetune.dataset import scan_folder
+
+    for name in ("cats", "dogs"):
+        (tmp_path / name).mkdir()
+        for i in range(3):
+            smooth(64, 48).save(tmp_path / name / f"{i}.png")
+    shutil.copy(big_jpeg, tmp_path / "cats" / "phone photo.jpg")
+    (tmp_path / "dogs" / "bomb.jpg").write_bytes(jpeg_claiming(*BIG))
+
+    report = scan_folder(tmp_path)
+    assert report.counts == {"cats": 4, "dogs": 3}
+    (skipped,) = report.skipped
+    assert Path(skipped.path).name == "bomb.jpg"
+    assert "a possible decompression bomb" in skipped.error

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..images import MAX_PIXELS, ImageLoadError, image_errors, is_image_path
+from ..images import ImageLoadError, image_errors, is_image_path, reduce_decode
 from .control import Eta, Progress, RunControl
 from .errors import FinetuneError
 
@@ -252,11 +252,7 @@ def _check_image_bytes(data: bytes, path: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
-                width, height = img.size
-                if width * height > MAX_PIXELS:
-                    raise ImageLoadError(path, f"{width}x{height} pixels is over the limit of {MAX_PIXELS:,}")
-                if width < 1 or height < 1:
-                    raise ImageLoadError(path, "the image has no pixels")
+                reduce_decode(img, path, len(data))  # a big phone JPEG is checked at reduced scale
                 if img.format == "JPEG" and not data.rstrip(b"\0").endswith(b"\xff\xd9"):
                     img.load()  # no end marker: decode to tell a cut file from trailing bytes
                 else:
