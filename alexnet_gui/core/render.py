@@ -84,7 +84,8 @@ def conv1_tiles(weight: np.ndarray, per_filter: bool = True) -> np.ndarray:
 def kernel_mean_tiles(weight: np.ndarray, per_filter: bool = True) -> np.ndarray:
     """(C_out, C_in, k, k) -> (C_out, k, k) float32 in [0, 1]: each output channel's
     kernel averaged over its input channels (too many inputs to show one by one)."""
-    w = np.asarray(weight, dtype=np.float32).mean(axis=1)  # (C_out, k, k)
+    # Contiguous first: a channels-last copy would sum in another order and round differently.
+    w = np.ascontiguousarray(weight, dtype=np.float32).mean(axis=1)  # (C_out, k, k)
     return normalise(w, per_filter).astype(np.float32)
 
 

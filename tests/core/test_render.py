@@ -151,3 +151,16 @@ def test_save_png_writes_the_exact_pixels_atomically(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         save_png(rgb, tmp_path / "other.png")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.png"]  # no half file, no temp left
+
+
+def test_deep_kernel_greys_do_not_depend_on_the_weights_memory_layout(seeded_model):
+    # The window and the CLI place the model channels-last on the CPU; a grey tile must be
+    # the same pixel whichever layout the weights arrive in.
+    import torch
+
+    weight = conv_layer(seeded_model, "features.6").weight.detach()
+    placed = weight.to(memory_format=torch.channels_last).numpy()
+    assert not placed.flags.c_contiguous
+    # Compared before the grey levels: the means must agree to the bit, not only after rounding.
+    assert np.array_equal(render.kernel_mean_tiles(placed, per_filter=False),
+                          render.kernel_mean_tiles(weight.contiguous().numpy(), per_filter=False))

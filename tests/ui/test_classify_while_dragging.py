@@ -78,11 +78,23 @@ def test_a_drag_that_leaves_shows_nothing(requests, image_dir, seeded_weights, q
     window, asked = requests
     view = window.classify_view
     first, second = image_dir(2) / "img000.png", image_dir(2) / "img001.png"
+    ended: set[int] = set()
+    window.client.worker.job_finished.connect(lambda job, _cancelled: ended.add(job))
+    window.client.worker.job_failed.connect(lambda job, _message: ended.add(job))
+    jobs: list[int] = []  # every classify job asked for, the drag's early one included
+    recorded = window.client.classify
+
+    def classify(paths):
+        jobs.append(recorded(paths))
+        return jobs[-1]
+
+    window.client.classify = classify
     drag_enter(window, [first])
     drag_leave(window)
     drop(window, [second])
     qtbot.waitUntil(lambda: len(view.bars.texts()) == 5, timeout=30000)
-    qtbot.wait(50)  # let any answer for the first file arrive: it must not show
+    # every answer for the first file has arrived (or was cancelled): none may show
+    qtbot.waitUntil(lambda: set(jobs) <= ended, timeout=30000)
     assert [e.path for e in view.images.entries()] == [str(second)]
     assert shows_top5_of(view, seeded_weights, second)()
 
@@ -160,4 +172,13 @@ def test_a_window_closed_right_after_the_drop_leaves_nothing_behind(seeded_weigh
     window.close()
     qtbot.waitUntil(lambda: not window.client.thread.isRunning(), timeout=10000)
     shiboken6.delete(window)
-    qtbot.wait(100)  # past the 20 ms: pytest-qt fails the test on an exception raised meanwhile
+    # Past the held 20 ms: Qt fires timers in deadline order, so once a later one has fired the
+    # held one would have run. pytest-qt fails the test on an exception raised meanwhile.
+    from PySide6.QtCore import QTimer
+
+    from alexnet_gui.ui.classify_view import PICTURES_AFTER_S
+
+    later = QTimer()
+    later.setSingleShot(True)
+    with qtbot.waitSignal(later.timeout, timeout=5000):
+        later.start(round(PICTURES_AFTER_S * 1000) + 1)

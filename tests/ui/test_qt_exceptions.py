@@ -33,6 +33,7 @@ class Rows(QAbstractListModel):
     A row added after the first raises there (as a row in an unforeseen state did)."""
 
     count = 1
+    painted = 0  # display texts read, i.e. rows painted
 
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else self.count
@@ -42,6 +43,7 @@ class Rows(QAbstractListModel):
             return QSize(200, 40)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
+        self.painted += 1
         if index.row() > 0:
             raise AttributeError("data() of a row in an unforeseen state")
         return "a row"
@@ -61,7 +63,7 @@ def shown_list(qtbot):
     view.show()
     KEEP.append(view)
     qtbot.waitExposed(view)
-    qtbot.wait(20)  # painted once, with its good row
+    qtbot.waitUntil(lambda: rows.painted > 0, timeout=5000)  # painted once, with its good row
     return view, rows
 
 
@@ -73,7 +75,8 @@ def test_data_raising_in_a_paint_still_pending_at_the_end(qtbot):
 def test_data_raising_in_a_paint_while_waiting(qtbot):
     view, rows = shown_list(qtbot)
     rows.add_row()
-    qtbot.wait(50)
+    painted = rows.painted
+    qtbot.waitUntil(lambda: rows.painted > painted, timeout=5000)  # the bad row's paint ran
 
 
 def test_paint_event_raising(qtbot):
@@ -120,8 +123,9 @@ def test_an_exception_while_a_fixture_tears_down(closed_with_an_error):
 
 def test_a_window_that_paints_fine_passes(qtbot):
     view, rows = shown_list(qtbot)
+    painted = rows.painted
     rows.dataChanged.emit(rows.index(0), rows.index(0))
-    qtbot.wait(20)
+    qtbot.waitUntil(lambda: rows.painted > painted, timeout=5000)  # painted again, fine
 '''
 
 

@@ -22,7 +22,8 @@ def test_download_with_wrong_hash_leaves_nothing(make_window, weights_server, tm
         window.start_download(weights_server, str(dest))
     # The seeded file is not torchvision's: the SHA-256 prefix check refuses it.
     assert "7be5be79" in blocker.args[0]
-    assert "failed" in window.banner.label.text().lower()
+    # The signal comes from the download thread; the banner says it once the window's slot ran.
+    qtbot.waitUntil(lambda: "failed" in window.banner.label.text().lower(), timeout=5000)
     assert not dest.exists()
     assert not list(dest.parent.glob("*.part")) if dest.parent.exists() else True
     assert window.banner.download_button.isEnabled()
