@@ -14,6 +14,8 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
+from .core import untrained as core_untrained
+
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # Each subcommand module adds itself here: name -> function(subparsers).
@@ -115,8 +117,8 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
 
 
-# The window's banner says the same; the advice is the command line's own.
-UNTRAINED_WARNING = ("No ImageNet weights found: predictions use an untrained model and are random. "
+# The window's banner says the same first sentence; the advice is the command line's own.
+UNTRAINED_WARNING = (f"{core_untrained.UNTRAINED_WARNING} "
                      "Download the weights once (233 MB) with `alexnet-cli weights download`, or pass --weights PATH.")
 
 
@@ -136,7 +138,7 @@ def load_model_for_cli(args):
     if note:
         eprint(f"note: {note}")
     try:
-        bundle = load_bundle(args.weights, allow_untrained=True)
+        bundle = load_bundle(args.weights)
     except WeightsError as exc:
         raise CliError(str(exc)) from None
     if not bundle.trained:

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from .core.untrained import base_key
 from .cli import EXIT_OK, EXIT_PARTIAL, CliError, StopOnCtrlC, add_model_args, eprint, load_model_for_cli, registrar
 
 EXIT_FAILED = EXIT_PARTIAL  # 1: the fine-tune was refused or failed
@@ -63,7 +64,7 @@ def _cmd_finetune(args) -> int:
     _check_writable(out)
 
     bundle, device = load_model_for_cli(args)
-    base = _base_key(bundle)
+    base = base_key(bundle.sha256)
     report = _StderrProgress()
     try:
         with StopOnCtrlC() as stop:
@@ -95,15 +96,6 @@ def _cmd_finetune(args) -> int:
     else:
         print(_text_summary(result, out))
     return EXIT_OK
-
-
-def _base_key(bundle) -> str:
-    """What the base model is known by in the feature cache and the saved model: its
-    file's hash, or for the untrained model the same name the window gives it, so the
-    two share cached features."""
-    from .core.bundle import UNTRAINED_SEED
-
-    return bundle.sha256 or f"untrained-seed{UNTRAINED_SEED}"
 
 
 def _check_writable(out: Path) -> None:

@@ -12,7 +12,7 @@ from .device import place_model
 from .model import AlexNet, build_model
 from .weights import LoadedWeights, build_model_from_weights, imagenet_categories, load_weights, resolve_weights
 
-UNTRAINED_SEED = 0
+from .untrained import UNTRAINED_SEED
 
 
 @dataclass
@@ -67,17 +67,7 @@ def untrained_bundle(seed: int = UNTRAINED_SEED) -> ModelBundle:
     return ModelBundle(build_model(seed=seed), imagenet_categories(), "untrained")
 
 
-def load_bundle(weights: str | Path | None = None, allow_untrained: bool = True) -> ModelBundle:
-    """Explicit path -> hub cache -> untrained (when allowed, else ``None`` is not returned:
-    a ``WeightsError`` explains how to get weights)."""
+def load_bundle(weights: str | Path | None = None) -> ModelBundle:
+    """Explicit path -> hub cache -> the untrained model (``kind == "untrained"``)."""
     path = resolve_weights(weights)
-    if path is not None:
-        return bundle_from_file(path)
-    if allow_untrained:
-        return untrained_bundle()
-    from .weights import WeightsError, hub_cache_path
-
-    raise WeightsError(
-        f"no ImageNet weights found: run `alexnet-cli weights download`, put "
-        f"alexnet-owt-7be5be79.pth in {hub_cache_path().parent}, or pass --weights PATH"
-    )
+    return bundle_from_file(path) if path is not None else untrained_bundle()

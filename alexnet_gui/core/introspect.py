@@ -9,36 +9,14 @@ import torch
 from torch import nn
 
 from .model import AlexNet
-from .render import conv1_tiles, kernel_mean_tiles
 
 CONV_LAYERS = ("features.0", "features.3", "features.6", "features.8", "features.10")
-
-
-def conv1_filters(model: AlexNet, per_filter: bool = True) -> np.ndarray:
-    """(64, 11, 11, 3) float32 in [0, 1]: conv1's kernels as RGB tiles."""
-    w = model.features[0].weight.detach().float().cpu().numpy()  # (64, 3, 11, 11)
-    return conv1_tiles(w, per_filter)
-
-
-def filter_ranges(model: AlexNet, layer: str = "features.0") -> list[tuple[float, float]]:
-    """(min, max) raw weight of each output channel's kernel."""
-    w = conv_layer(model, layer).weight.detach().float().cpu()
-    flat = w.reshape(w.shape[0], -1)
-    return list(zip(flat.min(dim=1).values.tolist(), flat.max(dim=1).values.tolist()))
 
 
 def conv_layer(model: AlexNet, name: str) -> nn.Conv2d:
     if name not in CONV_LAYERS:
         raise ValueError(f"{name!r} is not a conv layer; choose one of {', '.join(CONV_LAYERS)}")
     return model.features[int(name.split(".")[1])]
-
-
-def kernel_tiles(model: AlexNet, layer: str, per_filter: bool = True) -> np.ndarray:
-    """(C_out, k, k) float32 in [0, 1]: each output channel's kernel averaged over
-    its input channels, as grayscale. For conv1 the RGB tiles of :func:`conv1_filters`
-    are more telling."""
-    w = conv_layer(model, layer).weight.detach().float().cpu().numpy()  # (C_out, C_in, k, k)
-    return kernel_mean_tiles(w, per_filter)
 
 
 @dataclass(frozen=True)

@@ -103,16 +103,6 @@ class FiltersView(QWidget):
         w = self._weights.get(self.layer())
         return page_count(w.shape[0]) if w is not None else 1
 
-    def set_layer(self, name: str) -> None:
-        i = self.layer_box.findData(name)
-        if i >= 0:
-            self.layer_box.setCurrentIndex(i)
-            self._on_layer_box_activated(i)
-
-    def set_per_filter(self, on: bool) -> None:
-        self.norm_box.setCurrentIndex(0 if on else 1)
-        self._changed()
-
     def set_page(self, page: int) -> None:
         page = min(max(page, 0), self.pages() - 1)
         if page != self._page:

@@ -23,7 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-UNTRAINED_KEY = "untrained-seed"  # feature-cache key of the seeded random base model (it has no file hash)
+from ..core.untrained import base_key
 POLL_SECONDS = 0.1  # how long a step waits on a helper thread that has no yield points
 JOIN_SECONDS = 5.0  # a cancelled helper stops at its next yield point, well within this
 
@@ -187,12 +187,6 @@ def base_of(worker):
     return worker.base_bundle or worker.bundle
 
 
-def base_key(bundle) -> str:
-    from ..core.bundle import UNTRAINED_SEED
-
-    return bundle.sha256 or f"{UNTRAINED_KEY}{UNTRAINED_SEED}"
-
-
 # ---------------------------------------------------------------- factories
 
 
@@ -241,7 +235,7 @@ def finetune_job(signals: FinetuneSignals, folder: str, values: dict, token: int
             signals.refused.emit(token, str(exc))
             return
         base = base_of(worker)
-        sha = base_key(base)
+        sha = base_key(base.sha256)
         device = worker.device
 
         def run(yield_point):

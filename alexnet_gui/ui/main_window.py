@@ -143,7 +143,6 @@ class MainWindow(QMainWindow):
                                  "Stop classifying the folder, or the fine-tune"))
 
         v = self.menuBar().addMenu("&View")
-        self.view_menu = v
         for i in range(5):
             v.addAction(self._action(f"tab{i + 1}", f"Tab {i + 1}", lambda _=False, i=i: self.tabs.setCurrentIndex(i),
                                      f"Ctrl+{i + 1}"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton
 
-MESSAGE = ("No ImageNet weights found: predictions use an untrained model and are random. "
-           "Download the weights once (233 MB) or open a weights file.")
+from ..core.untrained import UNTRAINED_WARNING
+
+MESSAGE = f"{UNTRAINED_WARNING} Download the weights once (233 MB) or open a weights file."
 
 
 class WeightsBannerWidget(QFrame):

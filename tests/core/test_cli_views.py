@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from float_paths import assert_close_to_scale
+from kernels import conv1_filters
 from PIL import Image
 
 from alexnet_gui import cli
 from alexnet_gui.core import introspect
 from alexnet_gui.core.images import load_image
-from alexnet_gui.core.introspect import conv1_filters, conv_layer, feature_maps
+from alexnet_gui.core.introspect import conv_layer, feature_maps
 from alexnet_gui.core.preprocess import preprocess
 from alexnet_gui.core.render import GAP, feature_mosaic, filters_mosaic, to_uint8
 

@@ -7,14 +7,9 @@ import pytest
 import torch
 from float_paths import assert_close_to_scale
 
-from alexnet_gui.core.introspect import (
-    CONV_LAYERS,
-    conv1_filters,
-    feature_layers,
-    feature_maps,
-    filter_ranges,
-    kernel_tiles,
-)
+from kernels import conv1_filters, filter_ranges, kernel_tiles
+
+from alexnet_gui.core.introspect import CONV_LAYERS, feature_layers, feature_maps
 
 
 def test_conv1_filters_are_rgb_tiles_in_unit_range(seeded_model):

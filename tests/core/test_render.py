@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from kernels import conv1_filters, kernel_tiles
 from PIL import Image
 
 from alexnet_gui.core import render
-from alexnet_gui.core.introspect import conv1_filters, conv_layer, feature_maps, kernel_tiles
+from alexnet_gui.core.introspect import conv_layer, feature_maps
 from alexnet_gui.core.render import (
     VIRIDIS, GridLayout, activation_bytes, channel_bytes, channel_order, feature_mosaic, filters_mosaic,
     grid_cols, mosaic, native_scale, overlay, save_png, to_uint8,

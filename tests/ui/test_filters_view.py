@@ -4,6 +4,7 @@ the feature map that filter makes of the selected image."""
 from __future__ import annotations
 
 import numpy as np
+from kernels import conv1_filters, filter_ranges, kernel_tiles
 from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
@@ -27,6 +28,14 @@ def tile(rgb, layout, i, scale):
     return rgb[y:y + h:scale, x:x + w:scale]
 
 
+def choose(box, data) -> None:
+    """Pick the item holding ``data`` in a combo box, as a user's click does."""
+    i = box.findData(data)
+    assert i >= 0, data
+    box.setCurrentIndex(i)
+    box.activated.emit(i)
+
+
 def show_filters(window, qtbot):
     view = window.filters_view
     window.tabs.setCurrentWidget(view)
@@ -41,8 +50,6 @@ def hover(widget, pos):
 
 
 def test_conv1_is_64_tiles_equal_to_the_weights(make_window, seeded_weights, qtbot):
-    from alexnet_gui.core.introspect import conv1_filters, filter_ranges
-
     window = make_window()
     view = show_filters(window, qtbot)
     model = reference_model(seeded_weights)
@@ -61,18 +68,16 @@ def test_conv1_is_64_tiles_equal_to_the_weights(make_window, seeded_weights, qtb
     assert view.info.accessibleName() == view.info.text()
 
     # one scale for all: the tiles follow the layer's range, not their own
-    view.set_per_filter(False)
+    choose(view.norm_box, False)  # one scale for all
     expected = to_uint8(conv1_filters(model, per_filter=False))
     rgb, layout = view.grid.array(), view.grid.grid_layout()
     assert all(np.array_equal(tile(rgb, layout, i, 4), expected[i]) for i in (0, 31, 63))
 
 
 def test_deeper_layers_are_paged_grey_kernel_means(make_window, seeded_weights, qtbot):
-    from alexnet_gui.core.introspect import kernel_tiles
-
     window = make_window()
     view = show_filters(window, qtbot)
-    view.set_layer("features.6")  # conv3: 384 kernels of 192x3x3
+    choose(view.layer_box, "features.6")  # conv3: 384 kernels of 192x3x3
     assert view.pages() == 6 and view.page_label.isVisible() and view.page_label.text() == "page 1 of 6"
     assert not view.prev_button.isEnabled()
     qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)
@@ -95,7 +100,6 @@ def test_deeper_layers_are_paged_grey_kernel_means(make_window, seeded_weights, 
 def test_new_weights_redraw_the_filters(make_window, tmp_path, qtbot):
     import torch
 
-    from alexnet_gui.core.introspect import conv1_filters
     from alexnet_gui.core.model import build_model
 
     window = make_window()
@@ -132,7 +136,7 @@ def test_click_a_filter_opens_its_feature_map(make_window, tmp_path, qtbot):
 def test_save_as_png_writes_the_core_render(make_window, seeded_weights, tmp_path, qtbot, monkeypatch):
     window = make_window()
     view = show_filters(window, qtbot)
-    view.set_layer("features.3")
+    choose(view.layer_box, "features.3")
     view.set_page(2)
     out = tmp_path / "kernels.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PNG (*.png)"))
