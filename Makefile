@@ -36,8 +36,10 @@ run: $(PY) deps
 	$(PY) -m pip install --quiet -e .
 	$(PY) -m alexnet_gui $(ARGS)
 
+# ruff first (its settings are in pyproject.toml), then the suite.
 test: $(PY) deps
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: $(PY) deps

@@ -8,6 +8,7 @@ imported here: the worker thread imports it while the window is already visible.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
@@ -19,7 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "and fine-tune a new head on your own folders.")
     p.add_argument("paths", nargs="*", metavar="IMAGE_OR_FOLDER", help="images or folders to open as if dropped")
     p.add_argument("--weights", metavar="PATH", help="weights file (ImageNet .pth or a fine-tuned model)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None, help="where the model runs (default: last used, else auto)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                   help="where the model runs (default: last used, else auto)")
     return p
 
 
@@ -62,7 +64,7 @@ def _set_icon(app) -> None:
         for size in ICON_SIZES:
             icon.addFile(str(icon_path(size)))
         app.setWindowIcon(icon)
-    except Exception:  # noqa: BLE001 - an icon is cosmetic; never block start-up on it
+    except Exception:  # noqa: BLE001, S110 - an icon is cosmetic; never block start-up on it
         pass
 
 
@@ -105,10 +107,8 @@ def close_on_ctrl_c(window) -> None:
     notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
 
     def drain() -> None:  # the Python handler below runs as this slot is entered
-        try:
+        with contextlib.suppress(OSError):
             reader.recv(64)
-        except OSError:
-            pass
 
     notifier.activated.connect(drain)
     signal.signal(signal.SIGINT, lambda *_: window.close())

@@ -7,6 +7,7 @@ weights errors, 130 interrupted. No traceback reaches the user for an expected e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -113,7 +114,8 @@ def _cmd_summary(args) -> int:
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weights", metavar="PATH", help="weights file (ImageNet .pth or a fine-tuned model); default: torch hub cache")
+    p.add_argument("--weights", metavar="PATH",
+                   help="weights file (ImageNet .pth or a fine-tuned model); default: torch hub cache")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
 
 
@@ -350,10 +352,8 @@ def _printable_streams() -> None:
     # "\udcff" instead, the text stays readable and, inside a JSON string, is
     # the JSON escape that decodes back to the same path.
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(AttributeError, ValueError, OSError):
             stream.reconfigure(errors="backslashreplace")
-        except (AttributeError, ValueError, OSError):
-            pass
 
 
 def _load_extra_commands() -> None:

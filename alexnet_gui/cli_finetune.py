@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from .core.untrained import base_key
 from .cli import EXIT_OK, EXIT_PARTIAL, CliError, StopOnCtrlC, add_model_args, eprint, load_model_for_cli, registrar
+from .core.untrained import base_key
 
 EXIT_FAILED = EXIT_PARTIAL  # 1: the fine-tune was refused or failed
 

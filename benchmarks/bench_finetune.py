@@ -24,9 +24,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (  # noqa: E402
-    channels_last_note, emit, isolate, loadavg, model_only_forward_seconds, preprocessed, row, seeded_weights,
-    shapes_folder, torchvision_reference,
+from common import (
+    channels_last_note,
+    emit,
+    isolate,
+    loadavg,
+    model_only_forward_seconds,
+    preprocessed,
+    row,
+    seeded_weights,
+    shapes_folder,
+    torchvision_reference,
 )
 
 FIRST_RATIO = 1.3

@@ -32,9 +32,23 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (  # noqa: E402
-    ReferenceProcess, close_window, drop_files, emit, idle, isolate, loadavg, median, ms, on_gui, open_window,
-    photo_copies, row, seeded_weights, wait_model, wait_until,
+from common import (
+    ReferenceProcess,
+    close_window,
+    drop_files,
+    emit,
+    idle,
+    isolate,
+    loadavg,
+    median,
+    ms,
+    on_gui,
+    open_window,
+    photo_copies,
+    row,
+    seeded_weights,
+    wait_model,
+    wait_until,
 )
 
 BUDGET_RATIO = 0.9  # the design: enter and drop at once, warm, <= 0.9 x torchvision open + transform + forward

@@ -16,9 +16,21 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (  # noqa: E402
-    close_window, drop_files, emit, idle, isolate, loadavg, on_gui, open_window, photo_copies, row, rss_mb,
-    seeded_weights, wait_model, wait_until,
+from common import (
+    close_window,
+    drop_files,
+    emit,
+    idle,
+    isolate,
+    loadavg,
+    on_gui,
+    open_window,
+    photo_copies,
+    row,
+    rss_mb,
+    seeded_weights,
+    wait_model,
+    wait_until,
 )
 
 BUDGET_MB = 1.5 * 1024

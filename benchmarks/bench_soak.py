@@ -14,9 +14,20 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (  # noqa: E402
-    Heartbeat, classify_folder, close_window, emit, idle, isolate, loadavg, open_window, row, rss_mb, seeded_weights,
-    shapes_folder, wait_model,
+from common import (
+    Heartbeat,
+    classify_folder,
+    close_window,
+    emit,
+    idle,
+    isolate,
+    loadavg,
+    open_window,
+    row,
+    rss_mb,
+    seeded_weights,
+    shapes_folder,
+    wait_model,
 )
 
 GROWTH_BUDGET_MB = 50

@@ -23,9 +23,23 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (  # noqa: E402
-    Heartbeat, classify_folder, close_window, drop_files, emit, idle, isolate, loadavg, on_gui, open_window, photo_copies, row,
-    seeded_weights, shapes_folder, wait_model, wait_until,
+from common import (
+    Heartbeat,
+    classify_folder,
+    close_window,
+    drop_files,
+    emit,
+    idle,
+    isolate,
+    loadavg,
+    on_gui,
+    open_window,
+    photo_copies,
+    row,
+    seeded_weights,
+    shapes_folder,
+    wait_model,
+    wait_until,
 )
 
 BUDGET_MS = 50

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import emit, isolate, loadavg, median, row, seeded_weights  # noqa: E402
+from common import emit, isolate, loadavg, median, row, seeded_weights
 
 CHILD = Path(__file__).resolve().parent / "startup_child.py"
 VISIBLE_BUDGET_S = 1.5
@@ -95,7 +95,8 @@ def main() -> None:
         f"{join([a['visible_s'] for a in apps], '{:.2f}')} s after spawning; the interpreter reached the script after "
         f"{join([a['interpreter_s'] for a in apps], '{:.2f}')} s; model loaded after "
         f"{join([a['loaded_s'] for a in apps], '{:.1f}')} s; `import torch, torchvision` alone "
-        f"{join(imports, '{:.2f}')} s; the plain-thread reference loaded after {join([b['loaded_s'] for b in bares], '{:.1f}')} s.",
+        f"{join(imports, '{:.2f}')} s; the plain-thread reference loaded after "
+        f"{join([b['loaded_s'] for b in bares], '{:.1f}')} s.",
         f"load stall per run (ms): app {join([a['load_stall_ms'] for a in apps], '{:.0f}')}, plain thread "
         f"{join([b['load_stall_ms'] for b in bares], '{:.0f}')}; in the 2 s after: app "
         f"{join([a['after_load_stall_ms'] for a in apps], '{:.0f}')}, plain thread "

@@ -31,10 +31,24 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (  # noqa: E402
-    channels_last, channels_last_note, classify_folder, close_window, dataloader_reference_seconds, emit, idle,
-    isolate, loadavg, model_only_forward_seconds, open_window, preprocessed, row, seeded_weights, shapes_folder,
-    torchvision_reference, wait_model,
+from common import (
+    channels_last,
+    channels_last_note,
+    classify_folder,
+    close_window,
+    dataloader_reference_seconds,
+    emit,
+    idle,
+    isolate,
+    loadavg,
+    model_only_forward_seconds,
+    open_window,
+    preprocessed,
+    row,
+    seeded_weights,
+    shapes_folder,
+    torchvision_reference,
+    wait_model,
 )
 
 BUDGET_RATIO = 1.2  # the design: >= 1.2 x torchvision DataLoader + channels-last, decode included

@@ -13,6 +13,7 @@ same compute as the ImageNet file, without a 233 MB download.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -368,10 +369,8 @@ def wait_until(condition, signals=(), timeout_s: float = 120.0) -> bool:
     finally:
         wake.stop()
         for s in signals:
-            try:
+            with contextlib.suppress(RuntimeError, TypeError):
                 s.disconnect(loop.quit)
-            except (RuntimeError, TypeError):
-                pass
         del conns
 
 

@@ -26,9 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 def time_one(model, transform, path: str, device) -> tuple[float, float]:
     """(total, before the forward pass) in seconds."""
     import torch
-    from PIL import Image
-
     from common import sync
+    from PIL import Image
 
     t0 = time.perf_counter()
     with Image.open(path) as im:

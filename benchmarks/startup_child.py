@@ -40,10 +40,9 @@ def first_paint_spy(times: dict):
 
 def main() -> int:
     mode, weights = sys.argv[1], sys.argv[2]
+    from common import Heartbeat, on_gui
     from PySide6.QtCore import QObject, QTimer, Signal
     from PySide6.QtWidgets import QApplication, QLabel
-
-    from common import Heartbeat, on_gui  # noqa: PLC0415 - no torch in there at import time
 
     times: dict[str, float] = {"top": T_TOP}
     spy = first_paint_spy(times)

@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 import pytest  # noqa: E402
+
 # A test fails when a paint it caused raises, even one still pending when it ends (see qt_checks).
 from qt_checks import pytest_runtest_call  # noqa: E402, F401 - a hook: registered by its name here
 

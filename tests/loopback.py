@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,7 +57,7 @@ class BytesHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):
         reply = self.server.routes.get(self.path)
         if reply is None:
             self.send_error(404, "Not Found")
@@ -70,10 +71,8 @@ class BytesHandler(BaseHTTPRequestHandler):
         else:
             self.send_header("Content-Length", str(reply.length))
         self.end_headers()
-        try:
+        with contextlib.suppress(OSError):  # the client cancelled and closed its socket
             self.wfile.write(reply.body)
-        except OSError:  # the client cancelled and closed its socket
-            pass
         if reply.length != len(reply.body):  # only hanging up ends this body
             self.close_connection = True
 

@@ -10,9 +10,8 @@ import torch
 
 from .device import place_model
 from .model import AlexNet, build_model
-from .weights import LoadedWeights, build_model_from_weights, imagenet_categories, load_weights, resolve_weights
-
 from .untrained import UNTRAINED_SEED
+from .weights import LoadedWeights, build_model_from_weights, imagenet_categories, load_weights, resolve_weights
 
 
 @dataclass

@@ -16,6 +16,7 @@ unpickling. Three shapes of file are accepted:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import numbers
@@ -122,7 +123,7 @@ def load_weights(path: str | Path) -> LoadedWeights:
         raise
     except OSError as e:
         raise WeightsError(f"{name}: cannot read the file ({os_error_cause(e)})") from e
-    except Exception as e:  # noqa: BLE001 - every unpickling failure becomes one message
+    except Exception as e:  # every unpickling failure becomes one message
         raise WeightsError(f"{name}: not a weights file this app can load safely ({_load_cause(e)})") from e
 
     if isinstance(obj, Mapping) and "format" in obj:
@@ -305,7 +306,7 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
     """
     try:
         return write_atomically(path, write)
-    except Exception as e:  # noqa: BLE001 - torch.save wraps OSErrors in RuntimeError
+    except Exception as e:  # torch.save wraps OSErrors in RuntimeError
         raise WeightsError(f"{Path(path).name}: could not save ({_save_cause(e)})") from e
 
 
@@ -333,7 +334,5 @@ def _save_cause(e: BaseException) -> str:
 
 
 def _remove_quietly(path: str | Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass

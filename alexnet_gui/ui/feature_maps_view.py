@@ -14,13 +14,19 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter,
-    QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
-from ..core.render import (
-    channel_bytes, channel_stats, colormap, feature_mosaic, overlay,
-)
+from ..core.render import channel_bytes, channel_stats, colormap, feature_mosaic, overlay
 from .tile_grid import TileGridWidget, save_grid_dialog
 
 EMPTY_TEXT = "Open or drop an image in Classify to see its feature maps"

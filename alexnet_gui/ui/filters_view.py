@@ -8,9 +8,7 @@ so new weights redraw the grid and no torch is needed here.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from ..core.render import PAGE_SIZE, filters_mosaic, page_count, weight_ranges
 from .feature_maps_view import FeatureMapsView

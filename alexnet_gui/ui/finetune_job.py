@@ -24,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from ..core.untrained import base_key
+
 POLL_SECONDS = 0.1  # how long a step waits on a helper thread that has no yield points
 JOIN_SECONDS = 5.0  # a cancelled helper stops at its next yield point, well within this
 

@@ -53,7 +53,7 @@ class ImageListModel(QAbstractListModel):
         self._rows: dict[str, int] = {}
 
     # -- Qt model API
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt override
         return 0 if parent.isValid() else len(self._entries)
 
     def data(self, index, role: int = Qt.ItemDataRole.DisplayRole):

@@ -68,7 +68,7 @@ class BarChart(QWidget):
             p.drawText(track.adjusted(0, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
                        f"{prob * 100:.1f} %")
 
-    def event(self, event) -> bool:  # noqa: N802 - Qt override
+    def event(self, event) -> bool:
         if event.type() == QEvent.Type.ToolTip:
             row = event.pos().y() // self.row_height  # a QHelpEvent
             if 0 <= row < len(self.rows):

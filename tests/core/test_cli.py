@@ -179,12 +179,11 @@ def test_ctrl_c_stops_classify_after_the_batch_in_hand(capsys, seeded_weights, i
 
 def test_a_second_ctrl_c_interrupts_at_once():
     before = signal.getsignal(signal.SIGINT)
-    with pytest.raises(KeyboardInterrupt):
-        with cli.StopOnCtrlC() as stop:
-            ctrl_c()
-            assert stop()  # the first one only asks the work to stop
-            ctrl_c()
-            pytest.fail("the second Ctrl+C did not interrupt")
+    with pytest.raises(KeyboardInterrupt), cli.StopOnCtrlC() as stop:
+        ctrl_c()
+        assert stop()  # the first one only asks the work to stop
+        ctrl_c()
+        pytest.fail("the second Ctrl+C did not interrupt")
     assert signal.getsignal(signal.SIGINT) is before
 
 

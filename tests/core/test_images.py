@@ -13,15 +13,7 @@ import pytest
 from PIL import Image
 
 from alexnet_gui.core import images as images_module
-from alexnet_gui.core.images import (
-    MAX_PIXELS,
-    ImageLoadError,
-    expand_paths,
-    find_images,
-    is_image_path,
-    load_image,
-    to_rgb,
-)
+from alexnet_gui.core.images import MAX_PIXELS, ImageLoadError, expand_paths, find_images, is_image_path, load_image, to_rgb
 
 
 def _rgb(img: Image.Image) -> np.ndarray:
@@ -162,7 +154,8 @@ def test_float_image_with_nan_and_inf_does_not_blow_up():
     assert out[0, 0, 0] == 0
 
 
-@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "PA", "1", "CMYK", "YCbCr", "LAB", "HSV", "I", "F", "I;16", "RGBX", "La", "RGBa"])
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "PA", "1", "CMYK", "YCbCr", "LAB", "HSV",
+                                  "I", "F", "I;16", "RGBX", "La", "RGBa"])
 def test_to_rgb_handles_every_mode(mode, random_image):
     img = random_image(5, 4, "RGB").convert(mode) if mode not in ("I;16", "La", "RGBa", "PA") else (
         Image.new(mode, (5, 4)))

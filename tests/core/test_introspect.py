@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from float_paths import assert_close_to_scale
-
 from kernels import conv1_filters, filter_ranges, kernel_tiles
 
 from alexnet_gui.core.introspect import CONV_LAYERS, feature_layers, feature_maps

@@ -6,13 +6,7 @@ import pytest
 import torch
 import torchvision
 
-from alexnet_gui.core.preprocess import (
-    CROP_SIZE,
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    denormalize,
-    preprocess,
-)
+from alexnet_gui.core.preprocess import CROP_SIZE, IMAGENET_MEAN, IMAGENET_STD, denormalize, preprocess
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +14,8 @@ def reference():
     return torchvision.models.AlexNet_Weights.IMAGENET1K_V1.transforms()
 
 
-@pytest.mark.parametrize("size", [(640, 480), (480, 640), (1000, 300), (256, 256), (224, 224), (300, 1000), (100, 80), (257, 999)])
+@pytest.mark.parametrize("size", [(640, 480), (480, 640), (1000, 300), (256, 256), (224, 224), (300, 1000),
+                                  (100, 80), (257, 999)])
 def test_bit_identical_to_torchvision(reference, random_image, size):
     img = random_image(*size, seed=sum(size))
     ours = preprocess(img)

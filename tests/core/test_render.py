@@ -10,8 +10,19 @@ from PIL import Image
 from alexnet_gui.core import render
 from alexnet_gui.core.introspect import conv_layer, feature_maps
 from alexnet_gui.core.render import (
-    VIRIDIS, GridLayout, activation_bytes, channel_bytes, channel_order, feature_mosaic, filters_mosaic,
-    grid_cols, mosaic, native_scale, overlay, save_png, to_uint8,
+    VIRIDIS,
+    GridLayout,
+    activation_bytes,
+    channel_bytes,
+    channel_order,
+    feature_mosaic,
+    filters_mosaic,
+    grid_cols,
+    mosaic,
+    native_scale,
+    overlay,
+    save_png,
+    to_uint8,
 )
 
 

@@ -79,7 +79,7 @@ def test_the_imagenet_file_is_torchvisions_and_fits_the_model():
     from torchvision.models import AlexNet_Weights
 
     described = AlexNet_Weights.IMAGENET1K_V1
-    assert W.IMAGENET_URL == described.url and W.IMAGENET_URL.endswith("/" + W.IMAGENET_FILENAME)
+    assert described.url == W.IMAGENET_URL and W.IMAGENET_URL.endswith("/" + W.IMAGENET_FILENAME)
     assert W.IMAGENET_FILENAME.split("-")[-1] == W.IMAGENET_SHA256_PREFIX + ".pth"
     with torch.device("meta"):
         assert sum(p.numel() for p in AlexNet().parameters()) == described.meta["num_params"]
@@ -280,7 +280,7 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path, wrap, payload):
 def test_the_malicious_payloads_are_live(tmp_path, payload):
     # Shows the refusal above is what protects the user: plain unpickling runs the payload.
     marker = tmp_path / "pwned"
-    pickle.loads(pickle.dumps(payload(marker), protocol=2))  # noqa: S301 - on purpose
+    pickle.loads(pickle.dumps(payload(marker), protocol=2))
     assert marker.exists()
 
 

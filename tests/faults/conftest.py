@@ -72,8 +72,8 @@ def shared_window(request, qapp, seeded_weights, tmp_path_factory):
     """One window with the seeded model for every case that leaves the model as it was
     (bad images, refused weights, refused folders). Tests using it must not change the model.
     It is closed when the last test of this folder is done, before other folders run."""
-    from pytestqt.qtbot import QtBot
     from PySide6.QtCore import QSettings
+    from pytestqt.qtbot import QtBot
 
     from alexnet_gui.app import create_window
 

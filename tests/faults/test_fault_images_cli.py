@@ -12,15 +12,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-from fault_inputs import (
-    IMAGE_CASES,
-    OK,
-    album_losing_a_file,
-    make_case_folder,
-    manually_upright,
-    snapshot,
-    write_png,
-)
+from fault_inputs import IMAGE_CASES, OK, album_losing_a_file, make_case_folder, manually_upright, snapshot, write_png
 from PIL import Image
 
 from alexnet_gui.core.images import display_name

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from fault_inputs import (
     IMAGE_CASES,
     NON_UTF8_NAME,

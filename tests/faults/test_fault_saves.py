@@ -118,8 +118,9 @@ def test_the_kill_came_mid_write(killed_mid_save):
 
 
 def test_the_earlier_model_is_untouched_and_still_loads(killed_mid_save, cli_json, tmp_path):
-    from alexnet_gui.core.weights import file_sha256
     from fault_inputs import write_png
+
+    from alexnet_gui.core.weights import file_sha256
 
     k = killed_mid_save
     assert file_sha256(k["path"]) == k["before"]

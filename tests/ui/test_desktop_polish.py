@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import (
-    QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QSlider, QTabBar, QWidget,
-)
+from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QSlider, QTabBar, QWidget
 from window_events import drag_enter, drag_leave
 
 CONTROLS = (QAbstractButton, QComboBox, QAbstractSpinBox, QSlider)

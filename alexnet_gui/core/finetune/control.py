@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .errors import FinetuneCancelled
 
+
 @dataclass(frozen=True)
 class Progress:
     """``step`` of ``total`` within ``phase``: files scanned, images extracted, epochs done.

@@ -248,15 +248,14 @@ def _check_file(path: Path) -> tuple[str | None, str | None]:
 
 
 def _check_image_bytes(data: bytes, path: Path) -> None:
-    with image_errors(path):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                reduce_decode(img, path, len(data))  # a big phone JPEG is checked at reduced scale
-                if img.format == "JPEG" and not data.rstrip(b"\0").endswith(b"\xff\xd9"):
-                    img.load()  # no end marker: decode to tell a cut file from trailing bytes
-                else:
-                    img.verify()  # PNG: walks every chunk and checks its CRC; cheap
+    with image_errors(path), warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(io.BytesIO(data)) as img:
+            reduce_decode(img, path, len(data))  # a big phone JPEG is checked at reduced scale
+            if img.format == "JPEG" and not data.rstrip(b"\0").endswith(b"\xff\xd9"):
+                img.load()  # no end marker: decode to tell a cut file from trailing bytes
+            else:
+                img.verify()  # PNG: walks every chunk and checks its CRC; cheap
 
 
 # ---------------------------------------------------------------- judging

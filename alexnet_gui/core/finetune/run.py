@@ -29,15 +29,7 @@ from .errors import FinetuneError
 from .extract import extract_features
 from .results import FinetuneResult, summarize
 from .settings import FinetuneSettings
-from .train import (
-    classifier_net,
-    fold_standardizer,
-    new_head,
-    seeded,
-    single_cpu_thread,
-    standardizer,
-    train_on_features,
-)
+from .train import classifier_net, fold_standardizer, new_head, seeded, single_cpu_thread, standardizer, train_on_features
 
 LAYER_FOR_MODE = {"head": "fc7", "classifier": "pool5"}
 

@@ -167,7 +167,7 @@ def _download(title: str, load: Callable[[], tuple[np.ndarray, np.ndarray]], hin
         datasets_dir().mkdir(parents=True, exist_ok=True)
         with contextlib.redirect_stdout(sys.stderr):  # torchvision prints; stdout may be JSON
             return load()
-    except Exception as exc:  # noqa: BLE001 - URLError, RuntimeError (integrity), OSError: one message
+    except Exception as exc:
         cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FinetuneError(f"{title} is not on this machine and could not be downloaded ({cause}): {hint}") from exc
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-
 SHAPES = {"circles": (220, 40, 40), "squares": (40, 200, 60), "triangles": (50, 70, 230)}
 
 

@@ -7,8 +7,7 @@ import torch
 from PIL import Image
 
 from alexnet_gui.core.finetune.extract import backbone_features
-from alexnet_gui.core.preprocess import normalized_batch, resized_crop
-from alexnet_gui.core.preprocess import preprocess
+from alexnet_gui.core.preprocess import normalized_batch, preprocess, resized_crop
 
 
 def test_split_preprocessing_is_bit_identical_to_preprocess():

@@ -7,13 +7,7 @@ from urllib.error import URLError
 
 import pytest
 
-from alexnet_gui.core.finetune import (
-    FinetuneError,
-    FinetuneSettings,
-    run_finetune,
-    sample_dataset,
-    scan_folder,
-)
+from alexnet_gui.core.finetune import FinetuneError, FinetuneSettings, run_finetune, sample_dataset, scan_folder
 from alexnet_gui.core.finetune import samples as samples_module
 
 from .conftest import make_shapes
