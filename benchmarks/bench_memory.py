@@ -33,7 +33,7 @@ from common import (
     wait_until,
 )
 
-BUDGET_MB = 1.5 * 1024
+BUDGET_MB = 1.6e9 / 2**20  # the design: <= 1.6 GB resident (MB here are MiB, as /proc reports)
 
 BARE = """
 import json, sys, torch, torchvision
@@ -72,7 +72,7 @@ def main() -> None:
     del relay
     close_window(window)
     rows = [row("resident memory with the model loaded (CPU)", f"{loaded:.0f} MB",
-                f"{bare:.0f} MB (bare torch+torchvision AlexNet process)", loaded / bare, f"<= {BUDGET_MB:.0f} MB",
+                f"{bare:.0f} MB (bare torch+torchvision AlexNet process)", loaded / bare, f"<= {BUDGET_MB:.0f} MB (1.6 GB)",
                 loaded <= BUDGET_MB)]
     notes = [f"memory: RSS {shown:.0f} MB right after the window was built (torch still importing in the worker), "
              f"{loaded:.0f} MB with the model loaded, {after_one:.0f} MB after classifying one 1024x768 photo; "
