@@ -1,17 +1,17 @@
 """Download a weights file with progress, cancel and a hash check.
 
-The bytes stream into ``<dest>.<random>.part`` next to ``dest`` while being
-hashed; only a complete file whose SHA-256 matches is renamed to ``dest``. On
-cancel, error or hash mismatch the part file is removed, so an interrupted
-download never leaves a half file where the app would find it.
+The bytes stream into a temp file next to ``dest`` (``files.write_atomically``)
+while being hashed; only a complete file whose SHA-256 matches is renamed to
+``dest``. On cancel, error or hash mismatch the temp file is removed, so an
+interrupted download never leaves a half file where the app would find it.
+No torch here: the default destination, torch hub's cache, is asked for only
+when no ``dest`` is given.
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.client
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -19,15 +19,8 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from .weights import (
-    IMAGENET_SHA256_PREFIX,
-    IMAGENET_URL,
-    DownloadCancelled,
-    WeightsError,
-    _remove_quietly,
-    hub_cache_path,
-    os_error_cause,
-)
+from .files import write_atomically
+from .weights_info import IMAGENET_SHA256_PREFIX, IMAGENET_URL, DownloadCancelled, WeightsError, os_error_cause
 
 CHUNK_BYTES = 1 << 20  # one progress report and one cancel check per MiB
 
@@ -48,30 +41,29 @@ def download_weights(
     chunk and after every chunk; ``cancelled()`` is checked before every chunk.
     Raises DownloadCancelled, or WeightsError for network, disk and hash errors.
     """
-    dest = Path(dest) if dest is not None else hub_cache_path()
+    if dest is None:
+        from .weights import hub_cache_path  # torch's hub folder: only torch knows where it is
+
+        dest = hub_cache_path()
+    dest = Path(dest)
     name = dest.name
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, part = tempfile.mkstemp(prefix=f"{name}.", suffix=".part", dir=dest.parent)
     except OSError as e:
         raise WeightsError(f"{name}: cannot write to {dest.parent} ({os_error_cause(e)})") from e
 
-    try:
-        with os.fdopen(fd, "wb") as out:
-            sha256 = _stream(url, out, name, dest, progress, cancelled, timeout)
-            out.flush()
-            os.fsync(out.fileno())
+    def fetch(out: BinaryIO) -> None:
+        sha256 = _stream(url, out, name, dest, progress, cancelled, timeout)
         if expected_sha256_prefix and not sha256.startswith(expected_sha256_prefix.lower()):
             raise WeightsError(
                 f"{name}: downloaded file is corrupt (SHA-256 starts {sha256[: len(expected_sha256_prefix)]}, "
                 f"expected {expected_sha256_prefix.lower()}); nothing was saved"
             )
-        os.replace(part, dest)
-    except BaseException as e:
-        _remove_quietly(part)
-        if isinstance(e, OSError):  # writing the part file or the rename
-            raise WeightsError(f"{name}: could not save the download ({os_error_cause(e)})") from e
-        raise
+
+    try:
+        write_atomically(dest, fetch)
+    except OSError as e:  # creating or writing the temp file, or the rename
+        raise WeightsError(f"{name}: could not save the download ({os_error_cause(e)})") from e
     return dest
 
 

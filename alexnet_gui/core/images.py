@@ -68,6 +68,10 @@ class ImageLoadError(ValueError):
         self.reason = reason
         super().__init__(f"{display_name(self.path)}: {reason}")
 
+    def __reduce__(self):
+        # Crosses between processes: rebuilt from (path, reason), not from the message alone.
+        return type(self), (self.path, self.reason)
+
 
 def display_name(path: PathLike) -> str:
     """The file name, printable: undecodable bytes (kept by Python as lone

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import torch
 from torch import nn
 
+from .activations import LayerActivation
 from .model import AlexNet
 
 CONV_LAYERS = ("features.0", "features.3", "features.6", "features.8", "features.10")
@@ -17,18 +15,6 @@ def conv_layer(model: AlexNet, name: str) -> nn.Conv2d:
     if name not in CONV_LAYERS:
         raise ValueError(f"{name!r} is not a conv layer; choose one of {', '.join(CONV_LAYERS)}")
     return model.features[int(name.split(".")[1])]
-
-
-@dataclass(frozen=True)
-class LayerActivation:
-    name: str  # "features.1"
-    kind: str  # "ReLU"
-    maps: np.ndarray  # (C, H, W) float32
-
-    @property
-    def label(self) -> str:
-        c, h, w = self.maps.shape
-        return f"{self.name} {self.kind} {c}x{h}x{w}"
 
 
 def feature_layers(model: AlexNet) -> list[tuple[str, str]]:

@@ -93,3 +93,23 @@ def build_model(num_classes: int = 1000, seed: int | None = None) -> AlexNet:
     else:
         model = AlexNet(num_classes=num_classes)
     return model.eval()
+
+
+def meta_model(num_classes: int = 1000, dropout: float = 0.5) -> AlexNet:
+    """An AlexNet on the meta device: shapes and parameter counts, nothing allocated or initialised."""
+    with torch.device("meta"):
+        return AlexNet(num_classes=num_classes, dropout=dropout)
+
+
+def model_from_state_dict(state_dict, num_classes: int, *, dropout: float = 0.5,
+                          device: torch.device | str = "cpu") -> AlexNet:
+    """An eval-mode AlexNet on ``device`` (the CPU by default) holding a copy of ``state_dict``.
+
+    Built on the meta device, then given empty storage: skips the random init of
+    61 M parameters (half a second on a CPU) that the copy overwrites anyway.
+    Strict: a missing, extra or misshapen key raises; callers that owe the user a
+    message naming the layer check first with ``weights.check_state_dict``.
+    """
+    model = meta_model(num_classes, dropout).to_empty(device=device)
+    model.load_state_dict(state_dict, strict=True)
+    return model.eval()

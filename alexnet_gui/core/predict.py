@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
+from functools import cached_property, partial
 from pathlib import Path
 
 import numpy as np
@@ -12,36 +12,9 @@ import torch
 
 from .images import ImageLoadError, load_image
 from .model import AlexNet, InputTooSmallError
+from .prediction import ClassScore, Prediction
+from .prefetch import prepared_ahead
 from .preprocess import normalized_batch, resized_crop
-
-
-@dataclass(frozen=True)
-class ClassScore:
-    label: str
-    index: int
-    probability: float
-
-
-@dataclass
-class Prediction:
-    """One image's result: ``top`` (highest first) or an ``error`` message."""
-
-    path: str
-    top: list[ClassScore] = field(default_factory=list)
-    error: str | None = None
-    seconds: float = 0.0  # wall time of this image's forward (shared across a batch)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def as_dict(self) -> dict:
-        if self.error is not None:
-            return {"path": self.path, "error": self.error}
-        return {
-            "path": self.path,
-            "top": [{"label": s.label, "index": s.index, "probability": s.probability} for s in self.top],
-        }
 
 
 def forward(model: AlexNet, batch: torch.Tensor, device: torch.device | None = None) -> torch.Tensor:
@@ -103,23 +76,11 @@ def load_batch(paths: Sequence[str], keep_images: bool = False) -> LoadedBatch:
 
 
 def iter_batches(paths: Sequence[str], batch_size: int = 32, keep_images: bool = False):
-    """Yield :class:`LoadedBatch` es in order; the next batch is decoded in a
-    background thread while the caller runs the model on the current one
-    (Pillow and torch both release the GIL for their heavy parts)."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """Yield :class:`LoadedBatch` es in order; the next batch is decoded on a helper
+    thread while the caller runs the model on the current one (``prefetch``)."""
     chunks = [list(paths[i : i + batch_size]) for i in range(0, len(paths), batch_size)]
-    if len(chunks) <= 1:  # nothing to overlap with: skip the thread
-        for chunk in chunks:
-            yield load_batch(chunk, keep_images)
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode") as pool:
-        pending = pool.submit(load_batch, chunks[0], keep_images)
-        for nxt in chunks[1:] + [None]:
-            batch = pending.result()
-            if nxt is not None:
-                pending = pool.submit(load_batch, nxt, keep_images)
-            yield batch
+    with prepared_ahead(partial(load_batch, keep_images=keep_images), chunks) as batches:
+        yield from batches
 
 
 def predictions_for(batch: LoadedBatch, logits: torch.Tensor | None, class_names: Sequence[str],

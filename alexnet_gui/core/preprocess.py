@@ -5,13 +5,20 @@ resize the shorter side to 256 (bilinear, antialiased), centre-crop 224, scale t
 [0, 1], normalise with the ImageNet mean/std. Resize and crop are the same
 torchvision functional calls; the arithmetic is the same float32 operations in
 NumPy. The tensors are bit-identical to the transform's.
+
+torch is imported only by the functions that make tensors: the constants here
+(``PREPROCESS_ID`` keys the feature cache) are read by torch-free modules.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 from PIL import Image
+
+if TYPE_CHECKING:
+    import torch
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -57,6 +64,8 @@ def normalized_array(crops: list[np.ndarray]) -> np.ndarray:
 
 def normalized_batch(crops: list[np.ndarray]) -> torch.Tensor:
     """crops -> (B, 3, crop, crop) float tensor (shares memory with :func:`normalized_array`)."""
+    import torch
+
     return torch.from_numpy(normalized_array(crops))
 
 
@@ -67,6 +76,8 @@ def preprocess(img: Image.Image, crop_size: int = CROP_SIZE) -> torch.Tensor:
 
 def denormalize(x: torch.Tensor) -> torch.Tensor:
     """(3, H, W) normalised -> (3, H, W) in [0, 1], for showing the network's input."""
+    import torch
+
     mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype).view(3, 1, 1)
     std = torch.tensor(IMAGENET_STD, dtype=x.dtype).view(3, 1, 1)
     return (x * std + mean).clamp(0, 1)

@@ -16,11 +16,8 @@ unpickling. Three shapes of file are accepted:
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
 import numbers
-import os
 import pickle
 import re
 from collections.abc import Callable, Mapping
@@ -31,26 +28,17 @@ from typing import BinaryIO
 import torch
 
 from .files import write_atomically
-from .model import AlexNet
+from .model import AlexNet, meta_model, model_from_state_dict
+from .weights_info import IMAGENET_FILENAME, IMAGENET_SHA256_PREFIX, WeightsError, os_error_cause, save_cause
 
-# torchvision's AlexNet_Weights.IMAGENET1K_V1 file (a test checks them against its url
-# and meta): written out so finding and downloading it needs no torchvision import.
-IMAGENET_FILENAME = "alexnet-owt-7be5be79.pth"
-IMAGENET_URL = "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"
-IMAGENET_SHA256_PREFIX = "7be5be79"
+# Also importable from here, their home before they moved to the torch-free weights_info.
+from .weights_info import IMAGENET_URL as IMAGENET_URL
+from .weights_info import DownloadCancelled as DownloadCancelled
 
 CHECKPOINT_FORMAT = "alexnet-gui-checkpoint"
 CHECKPOINT_VERSION = 1
 HEAD_KEY = "classifier.6.weight"  # (num_classes, 4096): sizes the head
 _PREFIXES = ("module.", "_orig_mod.")  # DataParallel, torch.compile
-
-
-class WeightsError(Exception):
-    """A one-line message for the user that names the file and the cause."""
-
-
-class DownloadCancelled(WeightsError):
-    pass
 
 
 @dataclass
@@ -236,14 +224,8 @@ def _first_few(keys: list[str], n: int = 3) -> str:
 
 def build_model_from_weights(loaded: LoadedWeights) -> AlexNet:
     """An eval-mode AlexNet on the CPU, head sized from the weights, weights copied in."""
-    # Built on the meta device then given empty CPU storage: skips the random
-    # init of 61M parameters that load_state_dict overwrites anyway.
-    with torch.device("meta"):
-        model = AlexNet(num_classes=loaded.num_classes)
-    check_state_dict(model, loaded.state_dict, source=Path(loaded.path).name)
-    model = model.to_empty(device="cpu")
-    model.load_state_dict(loaded.state_dict, strict=True)
-    return model.eval()
+    check_state_dict(meta_model(loaded.num_classes), loaded.state_dict, source=Path(loaded.path).name)
+    return model_from_state_dict(loaded.state_dict, loaded.num_classes)
 
 
 # ---------------------------------------------------------------- saving
@@ -307,32 +289,4 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
     try:
         return write_atomically(path, write)
     except Exception as e:  # torch.save wraps OSErrors in RuntimeError
-        raise WeightsError(f"{Path(path).name}: could not save ({_save_cause(e)})") from e
-
-
-def os_error_cause(e: OSError) -> str:
-    """A short, user-facing reason for an OSError."""
-    if e.errno == errno.ENOSPC or e.errno == errno.EDQUOT:
-        return "disk full"
-    if isinstance(e, PermissionError) or e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return "permission denied" if e.errno != errno.EROFS else "read-only file system"
-    if isinstance(e, FileNotFoundError):
-        return "no such file or folder"
-    if isinstance(e, IsADirectoryError):
-        return "it is a folder"
-    return e.strerror or str(e) or type(e).__name__
-
-
-def _save_cause(e: BaseException) -> str:
-    seen: BaseException | None = e
-    while seen is not None:
-        if isinstance(seen, OSError):
-            return os_error_cause(seen)
-        seen = seen.__cause__ or seen.__context__
-    text = str(e).strip()
-    return text.splitlines()[0][:160] if text else type(e).__name__
-
-
-def _remove_quietly(path: str | Path) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+        raise WeightsError(f"{Path(path).name}: could not save ({save_cause(e)})") from e

@@ -1,30 +1,46 @@
 """Teaching AlexNet new classes from a folder of images (no Qt here).
 
-Callers use :func:`run_finetune` (the GUI worker and the CLI) and
+Callers use :func:`run_finetune` (the model's side and the CLI) and
 :func:`scan_folder` (the health report shown before a run). Cooperation is by
 callbacks, not a generator: ``progress(Progress)``, ``cancelled() -> bool``
 polled every batch, and ``yield_point()`` called between batches so the thread
-running the fine-tune can serve other requests (the GUI worker answers
-classify requests there). See ``run`` for the flow and ``cache`` for the
-on-disk feature cache.
+running the fine-tune can serve other requests. See ``run`` for the flow and
+``cache`` for the on-disk feature cache.
+
+Importing this package does not import torch: the settings, modes, sample sets
+and every result type are plain data the window reads directly. The names that
+need torch (``run_finetune``, ``backbone_features``) load it on first use.
 """
 
+from __future__ import annotations
+
+import importlib
+
 from .cache import CacheInfo, FeatureCache, cache_dir, cache_info, clear_cache
-from .control import Progress
+from .control import Eta, Progress
 from .dataset import HealthReport, ImageEntry, SkippedFile, scan_folder, split
 from .errors import FinetuneCancelled, FinetuneError
-from .extract import backbone_features
-from .results import FinetuneResult, Mistake, ValPrediction, save_finetuned
-from .run import run_finetune
-from .samples import SAMPLE_DATASETS, sample_dataset
-from .settings import MODES, FinetuneSettings
-from .train import EpochStats
+from .results import EpochStats, FinetuneResult, Mistake, ValPrediction, save_finetuned
+from .samples import SAMPLE_DATASETS, SAMPLE_TITLES, sample_dataset
+from .settings import MODES, OPTIMIZERS, FinetuneSettings
+
+_NEEDS_TORCH = {"run_finetune": ".run", "backbone_features": ".extract"}
+
+
+def __getattr__(name: str):
+    if name in _NEEDS_TORCH:
+        return getattr(importlib.import_module(_NEEDS_TORCH[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "MODES",
+    "OPTIMIZERS",
     "SAMPLE_DATASETS",
+    "SAMPLE_TITLES",
     "CacheInfo",
     "EpochStats",
+    "Eta",
     "FeatureCache",
     "FinetuneCancelled",
     "FinetuneError",

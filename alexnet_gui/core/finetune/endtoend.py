@@ -3,11 +3,10 @@
 Augmentation is torchvision's ImageNet recipe, RandomResizedCrop(224) and a
 horizontal flip, with the crop drawn from a per-image generator seeded by
 (seed, epoch, path): results do not depend on thread timing. Images are
-decoded and cropped one micro-batch ahead on a helper thread (Pillow only, no
-torch; the float batch is made on the training thread, as in ``extract``). On a
-CPU each batch is split into
-micro-batches whose gradients add up, so a cancel is seen within a second;
-the run is made for CUDA.
+decoded and cropped two micro-batches ahead on a helper thread (``prefetch``:
+Pillow only, the float batch is made on the training thread). On a CPU each
+batch is split into micro-batches whose gradients add up, so a cancel is seen
+within a second; the run is made for CUDA.
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import torch
@@ -27,6 +26,7 @@ from torchvision.transforms import functional as TF
 
 from ..images import ImageLoadError, load_image
 from ..model import AlexNet
+from ..prefetch import prepared_ahead
 from ..preprocess import CROP_SIZE, normalized_batch, resized_crop
 from .control import Eta, Progress, RunControl
 from .dataset import ImageEntry
@@ -60,47 +60,61 @@ def train_end_to_end(
     batches_per_epoch = math.ceil(len(train) / settings.batch_size)
     stats: list[EpochStats] = []
     eta = Eta(settings.epochs * batches_per_epoch)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finetune-augment")
-    try:
-        for epoch in range(1, settings.epochs + 1):
-            perm = torch.randperm(len(train), generator=order).tolist()
-            # (batch number, its size, its micro-batch of entries), a batch's chunks in a row
-            plan = []
-            for b, s in enumerate(range(0, len(perm), settings.batch_size), start=1):
-                members = [train[i] for i in perm[s : s + settings.batch_size]]
-                plan += [(b, len(members), members[m : m + micro]) for m in range(0, len(members), micro)]
-            jobs = [pool.submit(_augmented, chunk, settings.seed, epoch) for _, _, chunk in plan[:2]]
-            model.train()
-            loss_sum, correct, seen = 0.0, 0, 0
-            for k, (b, size, _) in enumerate(plan):
-                control.check()
-                crops, labels, errors = jobs[k].result()
-                if k + 2 < len(plan):
-                    jobs.append(pool.submit(_augmented, plan[k + 2][2], settings.seed, epoch))
-                failed.update(errors)
-                if k == 0 or plan[k - 1][0] != b:
-                    optimizer.zero_grad(set_to_none=True)
-                if crops:
-                    x = normalized_batch(crops).to(device)  # (b, 3, 224, 224)
-                    y = torch.tensor(labels, dtype=torch.long, device=device)
-                    logits = model(x)  # (b, C)
-                    loss = F.cross_entropy(logits, y, reduction="sum")
-                    (loss / size).backward()  # micro-batches add up to the batch mean
-                    loss_sum += loss.item()
-                    correct += int((logits.argmax(1) == y).sum())
-                    seen += len(y)
-                if k + 1 == len(plan) or plan[k + 1][0] != b:
-                    optimizer.step()
-                    step = (epoch - 1) * batches_per_epoch + b
-                    event = Progress("train", epoch - 1, settings.epochs, eta(step), loss=loss_sum / max(seen, 1))
-                    control.emit(replace(event, batch=b, batches=batches_per_epoch))
-            val_logits, val_labels = _evaluate(model, val, device, micro * 2, control, failed)
-            val_loss, val_acc = loss_and_accuracy(val_logits, val_labels)
-            stats.append(EpochStats(epoch, loss_sum / max(seen, 1), correct / max(seen, 1), val_loss, val_acc))
-            control.emit(epoch_event(stats[-1], settings.epochs, eta(epoch * batches_per_epoch)))
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    for epoch in range(1, settings.epochs + 1):
+        perm = torch.randperm(len(train), generator=order).tolist()
+        plan = _epoch_plan([train[i] for i in perm], settings.batch_size, micro)
+
+        def report(b: int, loss: float, epoch: int = epoch) -> None:
+            step = (epoch - 1) * batches_per_epoch + b
+            event = Progress("train", epoch - 1, settings.epochs, eta(step), loss=loss)
+            control.emit(replace(event, batch=b, batches=batches_per_epoch))
+
+        loss_sum, correct, seen = _train_epoch(model, optimizer, plan, settings.seed, epoch, device, control,
+                                               failed, report)
+        val_logits, val_labels = _evaluate(model, val, device, micro * 2, control, failed)
+        val_loss, val_acc = loss_and_accuracy(val_logits, val_labels)
+        stats.append(EpochStats(epoch, loss_sum / max(seen, 1), correct / max(seen, 1), val_loss, val_acc))
+        control.emit(epoch_event(stats[-1], settings.epochs, eta(epoch * batches_per_epoch)))
     return stats, val_logits, failed
+
+
+def _epoch_plan(shuffled: list[ImageEntry], batch_size: int, micro: int) -> list[tuple[int, int, list[ImageEntry]]]:
+    """(batch number from 1, the batch's size, one micro-batch of its entries), a batch's chunks in a row."""
+    plan = []
+    for b, s in enumerate(range(0, len(shuffled), batch_size), start=1):
+        members = shuffled[s : s + batch_size]
+        plan += [(b, len(members), members[m : m + micro]) for m in range(0, len(members), micro)]
+    return plan
+
+
+def _train_epoch(model, optimizer, plan, seed, epoch, device, control, failed, report) -> tuple[float, int, int]:
+    """One pass over ``plan``: micro-batch gradients add up to each batch's mean, one step a batch.
+
+    Returns (summed loss, correct answers, images seen); ``report(batch, mean loss)`` after each step."""
+    model.train()
+    loss_sum, correct, seen = 0.0, 0, 0
+    chunks = [chunk for _, _, chunk in plan]
+    with prepared_ahead(partial(_augmented, seed=seed, epoch=epoch), chunks, ahead=2,
+                        name="finetune-augment") as prepared:
+        for k, (b, size, _) in enumerate(plan):
+            control.check()
+            crops, labels, errors = next(prepared)
+            failed.update(errors)
+            if k == 0 or plan[k - 1][0] != b:
+                optimizer.zero_grad(set_to_none=True)
+            if crops:
+                x = normalized_batch(crops).to(device)  # (b, 3, 224, 224)
+                y = torch.tensor(labels, dtype=torch.long, device=device)
+                logits = model(x)  # (b, C)
+                loss = F.cross_entropy(logits, y, reduction="sum")
+                (loss / size).backward()  # micro-batches add up to the batch mean
+                loss_sum += loss.item()
+                correct += int((logits.argmax(1) == y).sum())
+                seen += len(y)
+            if k + 1 == len(plan) or plan[k + 1][0] != b:
+                optimizer.step()
+                report(b, loss_sum / max(seen, 1))
+    return loss_sum, correct, seen
 
 
 def _evaluate(model, val, device, batch, control, failed) -> tuple[torch.Tensor, torch.Tensor]:

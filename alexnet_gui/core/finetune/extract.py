@@ -1,21 +1,16 @@
 """Backbone features for a list of images: from the cache when there, else computed.
 
 Images that miss the cache are decoded, resized and cropped on a helper
-thread one batch ahead of the forward pass (Pillow releases the GIL), so
-decoding hides behind the network. The helper never calls torch: a torch op on
-a second thread starts a second OpenMP thread team, and two teams on two cores
-slow each other's forward passes. The helper hands over small uint8 crops; the
-float batch is made (NumPy, bit-identical to torchvision) and freed on the
-calling thread, which keeps memory from piling up in the helper's malloc arena.
-Each computed batch is written to the cache right away, so a cancelled run
-keeps what it finished and never leaves half an entry.
+thread one batch ahead of the forward pass (``prefetch``: Pillow only there,
+uint8 crops handed over), so decoding hides behind the network. Each computed
+batch is written to the cache right away, so a cancelled run keeps what it
+finished and never leaves half an entry.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +18,7 @@ import torch
 
 from ..images import ImageLoadError, load_image
 from ..model import AlexNet
+from ..prefetch import prepared_ahead
 from ..preprocess import normalized_batch, resized_crop
 from .cache import FeatureCache, feature_key
 from .control import Eta, Progress, RunControl
@@ -78,11 +74,38 @@ def extract_features(
     """Features of ``entries`` for each view; ``views`` maps a view ("plain", "flip") to
     how many leading entries need it (validation images come last and need no flip)."""
     cache = cache or FeatureCache()
-    dim = LAYER_DIMS[layer]
     n = len(entries)
     keys = {v: [feature_key(e.sha256, base_sha256, layer, v) for e in entries[:m]] for v, m in views.items()}
-    out = {v: np.zeros((m, dim), dtype=np.float32) for v, m in views.items()}
+    out, missing = _from_cache(cache, keys, views, n, LAYER_DIMS[layer], control)
 
+    done = n - len(missing)
+    eta = Eta(n, start_step=done)
+    control.emit(Progress("extract", done, n))
+    failed: dict[int, str] = {}
+    batches = even_batches(missing, batch_size or extract_batch_size(device))
+    model.eval()
+    paths = [[entries[i].path for i in batch] for batch in batches]
+    with prepared_ahead(_decode, paths, name="finetune-decode") as decoded:
+        for batch in batches:
+            control.check()
+            crops, errors = next(decoded)
+            failed.update({batch[j]: why for j, why in errors.items()})
+            rows = [i for j, i in enumerate(batch) if j not in errors]
+            if rows:
+                _forward_views(model, crops, rows, views, layer, out, device, control)
+                for v, m in views.items():
+                    for i in rows:
+                        if i < m:
+                            cache.put(keys[v][i], out[v][i])
+            done += len(batch)
+            control.emit(Progress("extract", done, n, eta(done)))
+    return Extracted(out, failed, len(missing) - len(failed))
+
+
+def _from_cache(cache: FeatureCache, keys: dict[str, list[str]], views: dict[str, int], n: int, dim: int,
+                control: RunControl) -> tuple[dict[str, np.ndarray], list[int]]:
+    """Each view's (m, dim) array filled from the cache, and the entries missing from it."""
+    out = {v: np.zeros((m, dim), dtype=np.float32) for v, m in views.items()}
     missing: list[int] = []
     for start in range(0, n, _CACHE_CHUNK):
         control.check()
@@ -95,45 +118,28 @@ def extract_features(
                     missing.append(i)
                     break
                 out[v][i] = vector
+    return out, missing
 
-    done = n - len(missing)
-    eta = Eta(n, start_step=done)
-    control.emit(Progress("extract", done, n))
-    failed: dict[int, str] = {}
-    # Near-equal batches (201 -> 4 x ~50, not 3 x 64 + 9): a small last batch runs slowly.
-    count = math.ceil(len(missing) / (batch_size or extract_batch_size(device)))
-    size = math.ceil(len(missing) / count) if count else 1
-    batches = [missing[s : s + size] for s in range(0, len(missing), size)]
-    model.eval()
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="finetune-decode")
-    try:
-        pending: Future | None = pool.submit(_decode, [entries[i].path for i in batches[0]]) if batches else None
-        for k, batch in enumerate(batches):
-            control.check()
-            crops, errors = pending.result()
-            pending = pool.submit(_decode, [entries[i].path for i in batches[k + 1]]) if k + 1 < len(batches) else None
-            failed.update({batch[j]: why for j, why in errors.items()})
-            rows = [i for j, i in enumerate(batch) if j not in errors]
-            if rows:
-                x = normalized_batch(crops).to(device)  # (b, 3, 224, 224)
-                with torch.inference_mode():
-                    for v, m in views.items():
-                        sel = [j for j, i in enumerate(rows) if i < m]
-                        if sel:
-                            xv = x[sel] if len(sel) < len(rows) else x
-                            xv = xv if v == "plain" else xv.flip(-1)
-                            feats = backbone_features(model, xv, layer, control.check_cancel)
-                            out[v][[rows[j] for j in sel]] = feats.float().cpu().numpy()  # (b, D)
-                for v, m in views.items():
-                    for i in rows:
-                        if i < m:
-                            cache.put(keys[v][i], out[v][i])
-            done += len(batch)
-            control.emit(Progress("extract", done, n, eta(done)))
-    finally:
-        # On cancel: drop queued decodes; a running one finishes on its own and writes nothing.
-        pool.shutdown(wait=False, cancel_futures=True)
-    return Extracted(out, failed, len(missing) - len(failed))
+
+def even_batches(items: list[int], most: int) -> list[list[int]]:
+    """Near-equal batches of at most ``most`` (201 -> 4 x ~50, not 3 x 64 + 9): a small last batch runs slowly."""
+    count = math.ceil(len(items) / most)
+    size = math.ceil(len(items) / count) if count else 1
+    return [items[s : s + size] for s in range(0, len(items), size)]
+
+
+def _forward_views(model: AlexNet, crops: list[np.ndarray], rows: list[int], views: dict[str, int], layer: str,
+                   out: dict[str, np.ndarray], device: torch.device, control: RunControl) -> None:
+    """Features of one batch's decoded ``crops`` (entries ``rows``) into ``out``, for every view that wants them."""
+    x = normalized_batch(crops).to(device)  # (b, 3, 224, 224)
+    with torch.inference_mode():
+        for v, m in views.items():
+            sel = [j for j, i in enumerate(rows) if i < m]
+            if sel:
+                xv = x[sel] if len(sel) < len(rows) else x
+                xv = xv if v == "plain" else xv.flip(-1)
+                feats = backbone_features(model, xv, layer, control.check_cancel)
+                out[v][[rows[j] for j in sel]] = feats.float().cpu().numpy()  # (b, D)
 
 
 def _decode(paths: list[str]) -> tuple[list[np.ndarray], dict[int, str]]:

@@ -1,4 +1,8 @@
-"""What a fine-tune hands back, and saving it as a self-contained checkpoint."""
+"""What a fine-tune hands back, and saving it as a self-contained checkpoint.
+
+Plain data, no torch at import: the model's process sends these to the window's
+(with ``state_dict=None``), and unpickling imports the module a class is defined in.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,34 @@ import datetime as _dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from ... import __version__
 from ..preprocess import PREPROCESS_ID
-from ..weights import save_checkpoint
-from .dataset import ImageEntry, SkippedFile
+from .dataset import SkippedFile
 from .settings import FinetuneSettings
-from .train import EpochStats
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    epoch: int  # 1-based
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+
+    def as_dict(self) -> dict:
+        return {
+            "train_loss": self.train_loss,
+            "train_accuracy": self.train_accuracy,
+            "val_loss": self.val_loss,
+            "val_accuracy": self.val_accuracy,
+        }
 
 
 @dataclass(frozen=True)
@@ -45,7 +67,7 @@ class FinetuneResult:
     mistakes: list[ValPrediction]  # misclassified validation images, most confident first
     skipped: list[SkippedFile]
     seconds: float  # wall time of scan + extraction + training
-    state_dict: dict[str, torch.Tensor]  # the whole AlexNet with the new head, on the CPU
+    state_dict: dict[str, torch.Tensor] | None  # the whole AlexNet with the new head, on the CPU (None once sent)
     settings: FinetuneSettings
     train_count: int
     val_count: int
@@ -78,27 +100,10 @@ class FinetuneResult:
         }
 
 
-def summarize(
-    classes: list[str], val: list[ImageEntry], logits: torch.Tensor
-) -> tuple[float, list[float], np.ndarray, list[ValPrediction]]:
-    """Accuracy, per-class accuracy, confusion matrix and every image's prediction from val logits (M, C)."""
-    probs = torch.softmax(logits.float(), dim=1)
-    confidence, predicted = probs.max(dim=1)
-    truth = np.array([e.label for e in val], dtype=np.int64)
-    pred = predicted.numpy().astype(np.int64)
-    n = len(classes)
-    confusion = np.bincount(truth * n + pred, minlength=n * n).reshape(n, n)
-    per_class = [float(confusion[c, c] / max(confusion[c].sum(), 1)) for c in range(n)]
-    accuracy = float((truth == pred).mean()) if len(val) else 0.0
-    predictions = [
-        ValPrediction(e.path, classes[e.label], classes[int(p)], float(conf))
-        for e, p, conf in zip(val, pred, confidence.tolist())
-    ]
-    return accuracy, per_class, confusion, predictions
-
-
 def save_finetuned(path: str | os.PathLike, result: FinetuneResult, base_sha: str) -> Path:
     """Atomically write the fine-tuned AlexNet (raises WeightsError); loadable with load_weights."""
+    from ..weights import save_checkpoint  # torch: only the model's side saves
+
     meta = {
         "base_weights_sha256": base_sha,
         "metrics": result.metrics(),

@@ -20,16 +20,25 @@ import numpy as np
 import torch
 
 from ..device import place_model
-from ..model import AlexNet, swap_head
+from ..model import AlexNet, model_from_state_dict, swap_head
 from .cache import FeatureCache
 from .control import Progress, RunControl
 from .dataset import ImageEntry, SkippedFile, scan_with, split
 from .endtoend import train_end_to_end
 from .errors import FinetuneError
 from .extract import extract_features
-from .results import FinetuneResult, summarize
+from .results import FinetuneResult
 from .settings import FinetuneSettings
-from .train import classifier_net, fold_standardizer, new_head, seeded, single_cpu_thread, standardizer, train_on_features
+from .train import (
+    classifier_net,
+    fold_standardizer,
+    new_head,
+    seeded,
+    single_cpu_thread,
+    standardizer,
+    summarize,
+    train_on_features,
+)
 
 LAYER_FOR_MODE = {"head": "fc7", "classifier": "pool5"}
 
@@ -108,10 +117,8 @@ def private_copy(base_model: AlexNet, device: torch.device) -> AlexNet:
     Built from the state dict rather than deep-copied, so hooks or attributes a
     caller hung on its model (feature-map hooks in the GUI) do not come along.
     """
-    with torch.device("meta"):  # no random init of 61M parameters that are overwritten anyway
-        model = AlexNet(num_classes=base_model.num_classes, dropout=base_model.classifier[0].p)
-    model = model.to_empty(device=device)
-    model.load_state_dict(base_model.state_dict())
+    model = model_from_state_dict(base_model.state_dict(), base_model.num_classes,
+                                  dropout=base_model.classifier[0].p, device=device)
     return place_model(model, device).eval()
 
 

@@ -31,6 +31,8 @@ from PIL import Image
 from .cache import cache_dir
 from .errors import FinetuneError
 
+# The sets on offer, by the name ``sample_dataset`` takes, with the title people read.
+SAMPLE_TITLES = {"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = (
     "t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot",
@@ -116,7 +118,7 @@ def _fashion_mnist(source_dir: str | os.PathLike | None) -> tuple[tuple[str, ...
         return tuple(read_idx(raw / f"{stem}.gz") for stem in FASHION_MNIST_FILES)
 
     pixels, labels = _download(
-        "Fashion-MNIST",
+        SAMPLE_TITLES["fashion-mnist"],
         load,
         f"install Debian's package (apt-get install dataset-fashion-mnist) or copy {wanted} "
         f"into {datasets_dir() / 'fashion-mnist'}",
@@ -158,7 +160,7 @@ def _cifar10(source_dir: str | os.PathLike | None) -> tuple[tuple[str, ...], np.
         return ds.data, np.asarray(ds.targets)
 
     hint = f"copy cifar-10-python.tar.gz (from www.cs.toronto.edu/~kriz/cifar.html) into {source_dir or datasets_dir()}"
-    pixels, labels = _download("CIFAR-10", load, hint)
+    pixels, labels = _download(SAMPLE_TITLES["cifar10"], load, hint)
     return CIFAR10_CLASSES, pixels, labels
 
 

@@ -11,32 +11,17 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..model import AlexNet
 from .control import Eta, Progress, RunControl
+from .dataset import ImageEntry
+from .results import EpochStats, ValPrediction
 from .settings import FinetuneSettings
-
-
-@dataclass(frozen=True)
-class EpochStats:
-    epoch: int  # 1-based
-    train_loss: float
-    train_accuracy: float
-    val_loss: float
-    val_accuracy: float
-
-    def as_dict(self) -> dict:
-        return {
-            "train_loss": self.train_loss,
-            "train_accuracy": self.train_accuracy,
-            "val_loss": self.val_loss,
-            "val_accuracy": self.val_accuracy,
-        }
 
 
 @contextlib.contextmanager
@@ -178,3 +163,22 @@ def epoch_event(s: EpochStats, epochs: int, eta: float | None) -> Progress:
         val_loss=s.val_loss,
         val_accuracy=s.val_accuracy,
     )
+
+
+def summarize(
+    classes: list[str], val: list[ImageEntry], logits: torch.Tensor
+) -> tuple[float, list[float], np.ndarray, list[ValPrediction]]:
+    """Accuracy, per-class accuracy, confusion matrix and every image's prediction from val logits (M, C)."""
+    probs = torch.softmax(logits.float(), dim=1)
+    confidence, predicted = probs.max(dim=1)
+    truth = np.array([e.label for e in val], dtype=np.int64)
+    pred = predicted.numpy().astype(np.int64)
+    n = len(classes)
+    confusion = np.bincount(truth * n + pred, minlength=n * n).reshape(n, n)
+    per_class = [float(confusion[c, c] / max(confusion[c].sum(), 1)) for c in range(n)]
+    accuracy = float((truth == pred).mean()) if len(val) else 0.0
+    predictions = [
+        ValPrediction(e.path, classes[e.label], classes[int(p)], float(conf))
+        for e, p, conf in zip(val, pred, confidence.tolist())
+    ]
+    return accuracy, per_class, confusion, predictions
