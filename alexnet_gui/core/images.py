@@ -4,7 +4,9 @@ clear :class:`ImageLoadError` that names the file and the cause."""
 from __future__ import annotations
 
 import os
+import re
 import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,9 +27,11 @@ MIN_REDUCED_SIDE = 256
 MAX_PIXELS_PER_BYTE = 4096
 _REDUCTIONS = (8, 4, 2)
 
-IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm"}
-)
+# The one list of what the app opens as an image: a drop, a folder, the fine-tune scan,
+# the CLI and the Open dialog's filter (IMAGE_GLOBS) all read it.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm")
+IMAGE_EXTENSIONS = frozenset(IMAGE_SUFFIXES)
+IMAGE_GLOBS = " ".join(f"*{suffix}" for suffix in IMAGE_SUFFIXES)  # "*.jpg *.jpeg ... *.pbm"
 
 # Never let Pillow pad a truncated file with grey: a half image is an error.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -91,6 +95,17 @@ def is_image_path(path: PathLike) -> bool:
     return _as_path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
+def walk_files(folder: Path, on_error: Callable[[OSError], None]) -> Iterator[Path]:
+    """Every file under ``folder``, top-down, each folder's entries sorted by name; hidden
+    files and folders (a leading dot) are skipped. ``on_error`` gets what ``os.walk``
+    could not read (``filename`` names the folder) and may raise to stop the walk."""
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=on_error):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
 def find_images(folder: PathLike, skipped: list[ImageLoadError] | None = None) -> list[Path]:
     """Image files under ``folder``, recursively, sorted, hidden entries skipped.
 
@@ -110,13 +125,7 @@ def find_images(folder: PathLike, skipped: list[ImageLoadError] | None = None) -
         if skipped is not None:
             skipped.append(ImageLoadError(where, f"the folder cannot be read ({exc.strerror or exc}); its images are left out"))
 
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if not name.startswith(".") and is_image_path(name):
-                found.append(Path(dirpath) / name)
-    return sorted(found)
+    return sorted(path for path in walk_files(root, on_error) if is_image_path(path.name))
 
 
 def expand_paths(paths, skipped: list[ImageLoadError] | None = None) -> list[Path]:
@@ -161,7 +170,10 @@ def image_errors(path: Path):
     except UnidentifiedImageError:
         raise ImageLoadError(path, "not an image, or a format Pillow cannot read") from None
     except Image.DecompressionBombError as exc:
-        raise ImageLoadError(path, f"refused as a decompression bomb: {_cause(exc)}") from None
+        # Pillow's own guard (at open, or on a GIF frame) names a pixel count, not the size.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        over = _over_limit(int(found.group(1))) if found else f"over the limit of {MAX_PIXELS:,} pixels"
+        raise ImageLoadError(path, f"{over} (a possible decompression bomb)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageLoadError(path, f"the image data is damaged or truncated: {_cause(exc)}") from None
     except MemoryError:
@@ -188,7 +200,7 @@ def reduce_decode(img: Image.Image, path: Path, file_size: int, max_pixels: int 
         raise ImageLoadError(path, "the image has no pixels")
     if width * height <= max_pixels:
         return
-    over = f"{width}x{height} is {width * height:,} pixels, over the limit of {max_pixels:,}"
+    over = _over_limit(width * height, max_pixels, (width, height))
     for s in _REDUCTIONS:
         w, h = -(-width // s), -(-height // s)  # the decoder rounds up
         if w * h <= max_pixels and min(w, h) >= MIN_REDUCED_SIDE:
@@ -200,6 +212,12 @@ def reduce_decode(img: Image.Image, path: Path, file_size: int, max_pixels: int 
         raise ImageLoadError(path, f"{over} (a possible decompression bomb)")
     if file_size * MAX_PIXELS_PER_BYTE < width * height:
         raise ImageLoadError(path, f"{over}, in a file of only {file_size:,} bytes (a possible decompression bomb)")
+
+
+def _over_limit(pixels: int, max_pixels: int = MAX_PIXELS, size: tuple[int, int] | None = None) -> str:
+    """The start of every pixel-limit refusal, whoever noticed it: "4000x3000 is 12,000,000 pixels, over ..."."""
+    what = f"{size[0]}x{size[1]} is {pixels:,} pixels" if size else f"{pixels:,} pixels"
+    return f"{what}, over the limit of {max_pixels:,}"
 
 
 def _to_rgb_upright(img: Image.Image, path: Path) -> Image.Image:

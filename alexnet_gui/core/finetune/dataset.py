@@ -18,7 +18,6 @@ import hashlib
 import io
 import os
 import random
-import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..images import ImageLoadError, image_errors, is_image_path, reduce_decode
+from ..images import ImageLoadError, image_errors, is_image_path, reduce_decode, walk_files
 from .control import Eta, Progress, RunControl
 from .errors import FinetuneError
 
@@ -200,17 +199,11 @@ def _list_files(root: Path) -> tuple[list[str], list[tuple[Path, int]], list[Ski
         skipped.append(SkippedFile(str(err.filename), f"the folder cannot be read ({err.strerror or err})"))
 
     for label, name in enumerate(classes):
-        for dirpath, dirnames, filenames in os.walk(root / name, onerror=unreadable):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for fname in sorted(filenames):
-                if fname.startswith("."):
-                    continue
-                path = Path(dirpath) / fname
-                if is_image_path(fname):
-                    files.append((path, label))
-                else:
-                    suffix = path.suffix or "no extension"
-                    skipped.append(SkippedFile(str(path), f"not an image file ({suffix})"))
+        for path in walk_files(root / name, unreadable):
+            if is_image_path(path.name):
+                files.append((path, label))
+            else:
+                skipped.append(SkippedFile(str(path), f"not an image file ({path.suffix or 'no extension'})"))
     return classes, files, skipped
 
 
@@ -248,14 +241,13 @@ def _check_file(path: Path) -> tuple[str | None, str | None]:
 
 
 def _check_image_bytes(data: bytes, path: Path) -> None:
-    with image_errors(path), warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(data)) as img:
-            reduce_decode(img, path, len(data))  # a big phone JPEG is checked at reduced scale
-            if img.format == "JPEG" and not data.rstrip(b"\0").endswith(b"\xff\xd9"):
-                img.load()  # no end marker: decode to tell a cut file from trailing bytes
-            else:
-                img.verify()  # PNG: walks every chunk and checks its CRC; cheap
+    with image_errors(path), Image.open(io.BytesIO(data)) as img:
+        # The pixel limit, as for every image (images.load_image): one check, one message.
+        reduce_decode(img, path, len(data))  # a big phone JPEG is checked at reduced scale
+        if img.format == "JPEG" and not data.rstrip(b"\0").endswith(b"\xff\xd9"):
+            img.load()  # no end marker: decode to tell a cut file from trailing bytes
+        else:
+            img.verify()  # PNG: walks every chunk and checks its CRC; cheap
 
 
 # ---------------------------------------------------------------- judging
