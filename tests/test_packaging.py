@@ -229,11 +229,12 @@ def test_wheel_ships_every_resource_and_the_licence(wheel):
     assert not any(n.startswith(("tests/", "packaging/", "benchmarks/")) for n in names)
 
 
-def test_wheel_installs_and_both_commands_run(wheel, tmp_path):
-    # A fresh venv whose only copy of the app is the wheel; torch, PySide6 etc.
-    # come from the project's environment through a plain path entry (not a
-    # site dir, so its editable-install hook stays inactive).
-    venv = tmp_path / "venv"
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """A fresh venv whose only copy of the app is the wheel; torch, PySide6 etc.
+    come from the project's environment through a plain path entry (not a site
+    dir, so its editable-install hook stays inactive)."""
+    venv = tmp_path_factory.mktemp("installed") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     py = venv / "bin" / "python"
     purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -242,20 +243,74 @@ def test_wheel_installs_and_both_commands_run(wheel, tmp_path):
     done = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index",
                            "-q", str(wheel)], capture_output=True, text=True, timeout=300, env=_clean_env())
     assert done.returncode == 0, done.stdout + done.stderr
+    return venv
+
+
+def _checkout_modules() -> set[str]:
+    """Every module of the source tree, named as it installs (resources/ is alexnet_gui.resources)."""
+    names = set()
+    for top, package in ((ROOT / "alexnet_gui", "alexnet_gui"), (ROOT / "resources", "alexnet_gui.resources")):
+        for path in top.rglob("*.py"):
+            parts = path.relative_to(top).with_suffix("").parts
+            if "__pycache__" not in parts:
+                names.add(".".join((package, *parts)).removesuffix(".__init__"))
+    return names
+
+
+def test_wheel_ships_every_module(wheel):
+    with zipfile.ZipFile(wheel) as zf:
+        shipped = {n.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+                   for n in zf.namelist() if n.endswith(".py")}
+    assert sorted(_checkout_modules() - shipped) == [], "the wheel leaves these modules out"
+
+
+_IMPORT_EVERY_MODULE = r"""
+import importlib, json, pkgutil, sys
+import alexnet_gui
+names, failed = [], {}
+def walk_failed(name):  # a package that failed to import while the walk looked inside it
+    exc = sys.exc_info()[1]
+    failed[name] = f"{type(exc).__name__}: {exc}"
+for info in pkgutil.walk_packages(alexnet_gui.__path__, "alexnet_gui.", onerror=walk_failed):
+    names.append(info.name)
+    try:
+        importlib.import_module(info.name)
+    except BaseException as exc:  # whatever a module raises on import, even SystemExit, names it
+        failed[info.name] = f"{type(exc).__name__}: {exc}"
+print(json.dumps({"package": alexnet_gui.__file__, "modules": names, "failed": failed}))
+"""
+
+
+def test_every_module_imports_from_the_installed_wheel(installed, tmp_path):
+    # The __main__ modules are imported too: they run only as a program, never on import
+    # (the model process is spawned and imports the main module).
+    done = subprocess.run([str(installed / "bin" / "python"), "-c", _IMPORT_EVERY_MODULE],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                          env=_clean_env(QT_QPA_PLATFORM="offscreen", TORCH_HOME=str(tmp_path / "torch"),
+                                         XDG_CACHE_HOME=str(tmp_path / "cache")))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert Path(report["package"]).is_relative_to(installed), report["package"]  # the wheel's, not the checkout's
+    assert report["failed"] == {}, "these modules of the installed wheel do not import"
+    unreached = sorted(_checkout_modules() - set(report["modules"]) - {"alexnet_gui"})
+    assert unreached == [], "the walk never reached these modules (a folder without __init__.py?)"
+
+
+def test_wheel_installs_and_both_commands_run(installed, tmp_path):
     env = _clean_env(QT_QPA_PLATFORM="offscreen")
-
-    where = subprocess.run([str(py), "-c", "import alexnet_gui.resources_paths as r; print(r.desktop_file())"],
+    where = subprocess.run([str(installed / "bin" / "python"), "-c",
+                            "import alexnet_gui.resources_paths as r; print(r.desktop_file())"],
                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
-    assert Path(where.stdout.strip()).is_relative_to(venv), where.stdout + where.stderr
+    assert Path(where.stdout.strip()).is_relative_to(installed), where.stdout + where.stderr
 
-    cli = subprocess.run([str(venv / "bin" / "alexnet-cli"), "summary", "--json"],
+    cli = subprocess.run([str(installed / "bin" / "alexnet-cli"), "summary", "--json"],
                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=180)
     assert cli.returncode == 0, cli.stderr
     assert json.loads(cli.stdout)["totals"]["params"] == FC_PARAMS_TOTAL
 
     if not (ROOT / "alexnet_gui" / "app.py").exists():
         pytest.skip("alexnet_gui/app.py does not exist yet")
-    gui = subprocess.run([str(venv / "bin" / "alexnet-gui"), "--help"],
+    gui = subprocess.run([str(installed / "bin" / "alexnet-gui"), "--help"],
                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=180)
     assert gui.returncode == 0, gui.stderr
     assert gui.stdout.startswith("usage: alexnet-gui")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -77,6 +78,15 @@ def test_module_entry_point_runs_summary():
     assert proc.returncode == 0, proc.stderr
     assert "61,100,840" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_help_lists_every_command_in_order(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--help"])
+    assert info.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    listed = [m.group(1) for line in lines if (m := re.match(r" {4}(\w+)", line))]
+    assert listed == ["summary", "classify", "weights", "filters", "features", "finetune", "cache"]
 
 
 # ---------------------------------------------------------------- classify

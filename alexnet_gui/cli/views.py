@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .cli import EXIT_OK, EXIT_PARTIAL, CliError, add_model_args, load_model_for_cli, registrar
+from .common import EXIT_OK, EXIT_PARTIAL, CliError, add_model_args, load_model_for_cli
+
+
+def add_parser(sub) -> None:
+    _add_filters(sub)
+    _add_features(sub)
 
 
 def _add_out(p) -> None:
@@ -15,7 +20,6 @@ def _add_out(p) -> None:
                    help="pixels per weight/activation (default: tiles of about 40 pixels)")
 
 
-@registrar
 def _add_filters(sub) -> None:
     p = sub.add_parser("filters", help="draw a conv layer's learned kernels as a PNG grid")
     add_model_args(p)
@@ -33,7 +37,6 @@ def _add_filters(sub) -> None:
     p.set_defaults(handler=_cmd_filters)
 
 
-@registrar
 def _add_features(sub) -> None:
     p = sub.add_parser("features", help="draw every channel of one layer's activations for an image as a PNG grid")
     p.add_argument("image", metavar="IMAGE", help="the image (resized and centre-cropped to 224 as for classify)")
@@ -60,7 +63,7 @@ def _check_out(args) -> Path:
 
 
 def _write(rgb, layout, out: Path, what: str) -> int:
-    from .core.render import save_png
+    from ..core.render import save_png
 
     try:
         save_png(rgb, out)
@@ -71,15 +74,13 @@ def _write(rgb, layout, out: Path, what: str) -> int:
 
 
 def _cmd_filters(args) -> int:
-    from .core.introspect import CONV_LAYERS
-    from .core.render import filters_mosaic, page_count
+    from ..core.introspect import CONV_LAYERS, conv_layer
+    from ..core.render import filters_mosaic, page_count
 
     out = _check_out(args)
     if args.layer not in CONV_LAYERS:
         raise CliError(f"{args.layer!r} is not a conv layer; choose one of {', '.join(CONV_LAYERS)}")
     bundle, _ = load_model_for_cli(args)
-    from .core.introspect import conv_layer
-
     weight = conv_layer(bundle.model, args.layer).weight.detach().float().cpu().numpy()  # (C_out, C_in, k, k)
     pages = page_count(weight.shape[0])
     if args.page is not None and not 1 <= args.page <= pages:
@@ -91,10 +92,10 @@ def _cmd_filters(args) -> int:
 
 
 def _cmd_features(args) -> int:
-    from .core.images import ImageLoadError, load_image
-    from .core.introspect import feature_layers, feature_maps
-    from .core.preprocess import preprocess
-    from .core.render import feature_mosaic
+    from ..core.images import ImageLoadError, load_image
+    from ..core.introspect import feature_layers, feature_maps
+    from ..core.preprocess import preprocess
+    from ..core.render import feature_mosaic
 
     out = _check_out(args)
     bundle, _ = load_model_for_cli(args)

@@ -1,8 +1,8 @@
-"""`alexnet-cli finetune` and `alexnet-cli cache`: fine-tuning from a terminal.
+"""`alexnet-cli finetune`: teach AlexNet the classes of a folder from a terminal.
 
 Progress goes to stderr; with ``--json`` stdout carries exactly one JSON
 object. Exit codes: 0 saved, 1 fine-tune refused or failed, 2 usage or weights
-errors, 130 interrupted (nothing is saved then). torch is imported only when a
+errors, 130 interrupted (nothing is saved then). torch is imported only when the
 command runs, so ``--help`` stays fast.
 """
 
@@ -12,14 +12,17 @@ import json
 import sys
 from pathlib import Path
 
-from .cli import EXIT_OK, EXIT_PARTIAL, CliError, StopOnCtrlC, add_model_args, eprint, load_model_for_cli, registrar
-from .core.untrained import base_key
+from ..core.untrained import base_key
+from .common import EXIT_OK, EXIT_PARTIAL, CliError, StopOnCtrlC, add_model_args, eprint, load_model_for_cli
 
 EXIT_FAILED = EXIT_PARTIAL  # 1: the fine-tune was refused or failed
 
+# argparse destination -> FinetuneSettings field, for the options that override a default
+_SETTINGS_ARGS = (("mode", "mode"), ("epochs", "epochs"), ("lr", "lr"), ("batch_size", "batch_size"),
+                  ("seed", "seed"), ("val_fraction", "val_fraction"))
 
-@registrar
-def _add_finetune_parser(sub) -> None:
+
+def add_parser(sub) -> None:
     p = sub.add_parser(
         "finetune",
         help="teach AlexNet the classes of a folder (one subfolder per class) and save the model",
@@ -44,27 +47,64 @@ def _add_finetune_parser(sub) -> None:
 
 
 def _cmd_finetune(args) -> int:
-    from .core.finetune import FinetuneCancelled, FinetuneError, FinetuneSettings, run_finetune, save_finetuned
-    from .core.weights import WeightsError
+    from ..core.finetune import save_finetuned
+    from ..core.weights import WeightsError
+
+    settings = _settings_from(args)
+    out = _checked_out_path(args.out)
+    bundle, device = load_model_for_cli(args)
+    base = base_key(bundle.sha256)
+    result = _train(args, settings, bundle, base, device)
+    try:
+        save_finetuned(out, result, base)
+    except WeightsError as exc:
+        raise CliError(str(exc), code=EXIT_FAILED) from None
+    _report(args, result, out, bundle.trained)
+    return EXIT_OK
+
+
+def _settings_from(args):
+    from ..core.finetune import FinetuneError, FinetuneSettings
 
     settings = FinetuneSettings(flip_view=args.flip)
-    for arg, name in (("mode", "mode"), ("epochs", "epochs"), ("lr", "lr"), ("batch_size", "batch_size"),
-                      ("seed", "seed"), ("val_fraction", "val_fraction")):
+    for arg, name in _SETTINGS_ARGS:
         if getattr(args, arg) is not None:
             setattr(settings, name, getattr(args, arg))
     try:
         settings.validate()
     except FinetuneError as exc:
         raise CliError(str(exc)) from None
-    out = Path(args.out).expanduser()
+    return settings
+
+
+def _checked_out_path(given: str) -> Path:
+    """The model file to write, refused before any work if it could not be written."""
+    out = Path(given).expanduser()
     if not out.parent.is_dir():
         raise CliError(f"{out}: the folder {out.parent} does not exist")
     if out.is_dir():
         raise CliError(f"{out}: is a folder; --out names the model file to write")
     _check_writable(out)
+    return out
 
-    bundle, device = load_model_for_cli(args)
-    base = base_key(bundle.sha256)
+
+def _check_writable(out: Path) -> None:
+    """Find an unwritable output folder before the work, not after it."""
+    import tempfile
+
+    from ..core.weights import os_error_cause
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".part"):
+            pass
+    except OSError as exc:
+        raise CliError(f"{out.name}: cannot write in {out.parent} ({os_error_cause(exc)})") from None
+
+
+def _train(args, settings, bundle, base, device):
+    """The fine-tune's result; a refusal or failure becomes CliError(1), Ctrl+C KeyboardInterrupt."""
+    from ..core.finetune import FinetuneCancelled, FinetuneError, run_finetune
+
     report = _StderrProgress()
     try:
         with StopOnCtrlC() as stop:
@@ -79,36 +119,21 @@ def _cmd_finetune(args) -> int:
             eprint(f"skipped {skipped.path}: {skipped.error}")
         raise CliError(str(exc), code=EXIT_FAILED) from None
     report.finish()
-    try:
-        save_finetuned(out, result, base)
-    except WeightsError as exc:
-        raise CliError(str(exc), code=EXIT_FAILED) from None
+    return result
 
+
+def _report(args, result, out: Path, trained: bool) -> None:
     for warning in result.warnings:
         eprint(f"warning: {warning}")
     for s in result.skipped:
         eprint(f"skipped {s.path}: {s.error}")
     if args.json:
         summary = result.as_json()
-        if not bundle.trained:
+        if not trained:
             summary["weights"] = "untrained"
         print(json.dumps(summary, ensure_ascii=False))
     else:
         print(_text_summary(result, out))
-    return EXIT_OK
-
-
-def _check_writable(out: Path) -> None:
-    """Find an unwritable output folder before the work, not after it."""
-    import tempfile
-
-    from .core.weights import os_error_cause
-
-    try:
-        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".part"):
-            pass
-    except OSError as exc:
-        raise CliError(f"{out.name}: cannot write in {out.parent} ({os_error_cause(exc)})") from None
 
 
 def _text_summary(result, out: Path) -> str:
@@ -147,43 +172,3 @@ class _StderrProgress:
             sys.stderr.write("\n")
             sys.stderr.flush()
             self.drawn = False
-
-
-# ---------------------------------------------------------------- cache
-
-
-@registrar
-def _add_cache_parser(sub) -> None:
-    p = sub.add_parser("cache", help="the fine-tune feature cache: where it is, how big, clear it")
-    csub = p.add_subparsers(dest="action", required=True, metavar="{info,clear}")
-    info = csub.add_parser("info", help="where the cache is and how much it holds")
-    info.add_argument("--json", action="store_true", help="print one JSON object")
-    info.set_defaults(handler=_cmd_cache_info)
-    clear = csub.add_parser("clear", help="delete cached features (they are recomputed when needed)")
-    clear.add_argument("--samples", action="store_true", help="delete the sample data sets too")
-    clear.set_defaults(handler=_cmd_cache_clear)
-
-
-def _cmd_cache_info(args) -> int:
-    from .core.finetune.cache import cache_info
-
-    info = cache_info()
-    if args.json:
-        print(json.dumps({"path": info.path, "feature_entries": info.feature_entries,
-                          "feature_bytes": info.feature_bytes, "sample_bytes": info.sample_bytes}))
-    else:
-        print(f"{info.path}: {info.feature_entries} cached feature vectors ({_mb(info.feature_bytes)}), "
-              f"sample data sets {_mb(info.sample_bytes)}")
-    return EXIT_OK
-
-
-def _cmd_cache_clear(args) -> int:
-    from .core.finetune.cache import cache_dir, clear_cache
-
-    freed = clear_cache(samples=args.samples)
-    print(f"freed {_mb(freed)} in {cache_dir()}")
-    return EXIT_OK
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from shape_folders import make_shapes
 
 from alexnet_gui.cli import main
 from alexnet_gui.core.finetune import extract as extract_module
-
-from .conftest import make_shapes
 
 EPOCH_KEYS = {"train_loss", "train_accuracy", "val_loss", "val_accuracy"}
 
