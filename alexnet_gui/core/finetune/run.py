@@ -15,6 +15,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -23,11 +24,11 @@ from ..device import place_model
 from ..model import AlexNet, model_from_state_dict, swap_head
 from .cache import FeatureCache
 from .control import Progress, RunControl
-from .dataset import ImageEntry, SkippedFile, scan_with, split
+from .dataset import HealthReport, ImageEntry, SkippedFile, scan_with, split
 from .endtoend import train_end_to_end
 from .errors import FinetuneError
 from .extract import extract_features
-from .results import FinetuneResult
+from .results import EpochStats, FinetuneResult
 from .settings import FinetuneSettings
 from .train import (
     classifier_net,
@@ -63,49 +64,65 @@ def run_finetune(
     report = scan_with(folder, val_folder, control)
     report.raise_if_refused()
     train, val = split(report, settings.val_fraction, settings.seed)
-    skipped = list(report.skipped)
     cache = cache or FeatureCache()
     try:
         model = private_copy(base_model, device)
-        if settings.mode == "all":
-            with seeded(settings.seed, device):
-                swap_head(model, len(report.classes))
-                stats, val_logits, failed = train_end_to_end(model, train, val, settings, device, control)
-            skipped += [SkippedFile(p, why) for p, why in failed.items()]
-            train = [e for e in train if e.path not in failed]
-            val = [e for e in val if e.path not in failed]
-            computed = len(train) + len(val)
-        else:
-            stats, val_logits, train, val, computed = _train_on_cache(
-                model, report.classes, train, val, settings, base_sha256, device, control, cache, skipped
-            )
+        trained = _train(model, report.classes, train, val, settings, base_sha256, device, control, cache)
     except torch.OutOfMemoryError:
         raise FinetuneError(
             f"{device.type.upper()} ran out of memory: try a smaller batch size, mode 'head', or the CPU"
         ) from None
     control.check()
+    result = _result(model, report, trained, settings, cache, time.perf_counter() - t0)
+    control.emit(Progress("done", 1, 1, 0.0, val_accuracy=result.val_accuracy))
+    return result
+
+
+@dataclass
+class _Trained:
+    epochs: list[EpochStats]
+    val_logits: torch.Tensor  # (M, C) on the CPU, after the last epoch
+    train: list[ImageEntry]  # the images trained on: the scan's, less those that failed to decode
+    val: list[ImageEntry]
+    failed: list[SkippedFile]  # passed the scan, could not be decoded
+    computed: int  # images that went through the network
+
+
+def _train(model, classes, train, val, settings, base_sha256, device, control, cache) -> _Trained:
+    """Train ``model`` (the run's private copy) in place, as ``settings.mode`` says."""
+    if settings.mode != "all":
+        return _train_on_cache(model, classes, train, val, settings, base_sha256, device, control, cache)
+    with seeded(settings.seed, device):
+        swap_head(model, len(classes))
+        stats, val_logits, failed = train_end_to_end(model, train, val, settings, device, control)
+    train = [e for e in train if e.path not in failed]
+    val = [e for e in val if e.path not in failed]
+    skipped = [SkippedFile(p, why) for p, why in failed.items()]
+    return _Trained(stats, val_logits, train, val, skipped, len(train) + len(val))
+
+
+def _result(model: AlexNet, report: HealthReport, trained: _Trained, settings: FinetuneSettings,
+            cache: FeatureCache, seconds: float) -> FinetuneResult:
     # The model is the run's private copy: its tensors are handed over, made plain
     # row-major where the CPU run kept them channels-last (the conv weights, 2.5 M values).
     state_dict = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    accuracy, per_class, confusion, predictions = summarize(report.classes, val, val_logits)
-    seconds = time.perf_counter() - t0
-    control.emit(Progress("done", 1, 1, 0.0, val_accuracy=accuracy))
+    accuracy, per_class, confusion, predictions = summarize(report.classes, trained.val, trained.val_logits)
     return FinetuneResult(
         classes=list(report.classes),
-        epochs=stats,
+        epochs=trained.epochs,
         val_accuracy=accuracy,
         per_class_accuracy=per_class,
         confusion_matrix=confusion,
         # The most confident mistakes first: a wrong answer given with certainty is the one to look at.
         mistakes=sorted((p for p in predictions if not p.correct), key=lambda p: (-p.confidence, p.path)),
-        skipped=skipped,
+        skipped=list(report.skipped) + trained.failed,
         seconds=seconds,
         state_dict=state_dict,
         settings=settings,
-        train_count=len(train),
-        val_count=len(val),
+        train_count=len(trained.train),
+        val_count=len(trained.val),
         layout=report.layout,
-        computed=computed,
+        computed=trained.computed,
         warnings=list(report.warnings) + ([cache.write_error] if cache.write_error else []),
         val_predictions=sorted(predictions, key=lambda p: p.path),
     )
@@ -122,14 +139,14 @@ def private_copy(base_model: AlexNet, device: torch.device) -> AlexNet:
     return place_model(model, device).eval()
 
 
-def _train_on_cache(model, classes, train, val, settings, base_sha256, device, control, cache, skipped):
+def _train_on_cache(model, classes, train, val, settings, base_sha256, device, control, cache) -> _Trained:
     """Head / classifier modes. Updates ``model`` in place (new fc8, trained layers)."""
     layer = LAYER_FOR_MODE[settings.mode]
     entries = train + val
     # Flipped copies only help training; validation always sees the plain view.
     views = {"plain": len(entries), "flip": len(train)} if settings.flip_view else {"plain": len(entries)}
     ex = extract_features(model, entries, layer, views, base_sha256, device, control, cache)
-    skipped += [SkippedFile(entries[i].path, why) for i, why in sorted(ex.failed.items())]
+    failed = [SkippedFile(entries[i].path, why) for i, why in sorted(ex.failed.items())]
     keep_train = [i for i in range(len(train)) if i not in ex.failed]
     keep_val = [i for i in range(len(train), len(entries)) if i not in ex.failed]
     _check_still_trainable(classes, [entries[i] for i in keep_train], [entries[i] for i in keep_val])
@@ -160,7 +177,8 @@ def _train_on_cache(model, classes, train, val, settings, base_sha256, device, c
         model.classifier[6] = fold_standardizer(net, shift, scale)
     else:
         model.classifier = net
-    return stats, val_logits, [entries[i] for i in keep_train], [entries[i] for i in keep_val], ex.computed
+    return _Trained(stats, val_logits, [entries[i] for i in keep_train], [entries[i] for i in keep_val], failed,
+                    ex.computed)
 
 
 def _check_still_trainable(classes: list[str], train: list[ImageEntry], val: list[ImageEntry]) -> None:
