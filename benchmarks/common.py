@@ -428,7 +428,7 @@ def classify_folder(window, folder, n: int, timeout_s: float = 900) -> float:
 
 def close_window(window) -> None:
     window.close()
-    wait_until(lambda: not window.client.thread.isRunning(), timeout_s=30)
+    wait_until(lambda: not window.client.is_running(), timeout_s=30)
 
 
 def wait_model(window, timeout_s: float = 180.0) -> None:

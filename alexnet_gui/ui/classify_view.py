@@ -20,14 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..worker.results import PicturesResult
+from ..worker.service import PICTURES_AFTER_S
 from .drop_contents import collect, feedback
 from .early_classify import EarlyJob, file_stamp, single_image
 from .image_detail import ImageDetailWidget
 from .image_list_model import ImageListModel
 from .predictions_csv import nothing_to_export, write_predictions
-from .results import PicturesResult
 from .scrolling import scrolled
-from .workers import PICTURES_AFTER_S
 
 EMPTY_TEXT = ("Drop images or a folder here…\n\n"
               "or use File › Open images… (Ctrl+O), File › Open folder… (Ctrl+Shift+O),\n"

@@ -3,7 +3,8 @@
 Left: the folder (dialog, drop, or a sample data set), its health report and
 the settings. Right: progress with phase and time left, live curves, then the
 confusion matrix, the images behind a cell, and what to do with the model.
-Every piece of work (scan, run, save, samples) is a worker job (``finetune_job``);
+Every piece of work (scan, run, save, samples) is a job of the worker process
+(``worker.finetune_jobs``), asked for as a plain tuple ``(kind, token, *args)``;
 this module only shows plain data and never imports torch.
 """
 
@@ -15,13 +16,19 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
-from . import finetune_job as jobs
 from .curves_widget import EpochPoint
 from .finetune_controls import SAMPLES, FinetuneControls
 from .finetune_results import FinetuneResultsColumn, describe_progress
 from .labels import set_text
 
 WEIGHTS_FILTER = "Fine-tuned model (*.pth *.pt);;All files (*)"
+
+
+def finetune_defaults() -> dict:
+    """The form's defaults and modes, read from the core's settings (plain data, no torch)."""
+    from ..core.finetune.settings import MODES, FinetuneSettings
+
+    return {"settings": FinetuneSettings().as_dict(), "modes": list(MODES)}
 
 
 class FinetuneView(QWidget):
@@ -38,11 +45,11 @@ class FinetuneView(QWidget):
         super().__init__(parent)
         self.client = client
         self.classify_view = classify_view
-        self.signals = jobs.FinetuneSignals()  # parentless: lives as long as a job holds it
+        self.signals = client.finetune  # the fine-tune jobs' events, with our tokens
         self.defaults: dict | None = None
         self.folder: str | None = None
         self.report = None  # core HealthReport of self.folder
-        self.outcome: jobs.FinetuneOutcome | None = None
+        self.outcome = None  # worker.results.FinetuneOutcome of the last finished run, without its weights
         self._tokens = itertools.count(1)
         self._jobs: dict[int, tuple[str, int]] = {}  # worker job id -> (kind, token)
         self._scan_token = self._run_token = 0
@@ -88,7 +95,6 @@ class FinetuneView(QWidget):
 
     def _connect(self) -> None:
         s = self.signals
-        s.defaults_ready.connect(self._on_job_defaults_ready)
         s.scanned.connect(self._on_job_scanned)
         s.progressed.connect(self._on_job_progressed)
         s.finished.connect(self._on_job_finished)
@@ -113,9 +119,9 @@ class FinetuneView(QWidget):
     # ------------------------------------------------------------ jobs
 
     def _start(self, kind: str, make) -> int:
-        """Start ``make(token)``'s factory as a job of ``kind``; returns the token."""
+        """Ask the worker for the job ``make(token)`` (a request tuple) of ``kind``; returns the token."""
         token = next(self._tokens)
-        job_id = self.client.run_job(make(token))
+        job_id = self.client.run_finetune(make(token))
         self._jobs[job_id] = (kind, token)
         return token
 
@@ -161,7 +167,7 @@ class FinetuneView(QWidget):
         set_text(self.folder_label, f"Folder: {self.folder}")
         self.health.show_checking()
         self._message("")
-        self._scan_token = self._start("scan", lambda t: jobs.scan_job(self.signals, self.folder, t))
+        self._scan_token = self._start("scan", lambda t: ("scan", t, self.folder))
         self._update_buttons()
 
     def _on_job_scanned(self, token: int, report) -> None:
@@ -211,7 +217,7 @@ class FinetuneView(QWidget):
         self._set_progress("starting…", 0)
         self._run_status = ""
         values = self.settings_values()
-        self._run_token = self._start("run", lambda t: jobs.finetune_job(self.signals, self.folder, values, t))
+        self._run_token = self._start("run", lambda t: ("run", t, self.folder, values))
         self._update_buttons()
         self.run_started.emit()
         return True
@@ -260,7 +266,7 @@ class FinetuneView(QWidget):
     def use_model(self) -> None:
         if self.outcome is not None:
             outcome = self.outcome
-            self._start("use", lambda t: jobs.use_model_job(self.signals, outcome, t))
+            self._start("use", lambda t: ("use", t, outcome.token))
 
     def set_compare(self, on: bool) -> None:
         """Show the base model's top-5 beside the fine-tuned one in Classify."""
@@ -280,9 +286,8 @@ class FinetuneView(QWidget):
         self._status(f"Fine-tuned model in use ({len(classes)} classes)")
 
     def _on_worker_model_loaded(self, info) -> None:
-        if self.defaults is None and self._job_of("defaults") is None:
-            # Asked only now: reading them imports the fine-tune core, and torch is loaded by now.
-            self._start("defaults", lambda _t: jobs.defaults_job(self.signals))
+        if self.defaults is None:
+            self._on_job_defaults_ready(finetune_defaults())
         self._finetuned_active = info.base_description is not None
         self.results_column.show_model(info.description, info.base_description)
         if not self._finetuned_active and self.compare_box.isChecked():
@@ -309,7 +314,7 @@ class FinetuneView(QWidget):
         if self.outcome is None:
             return False
         outcome = self.outcome
-        self._start("save", lambda t: jobs.save_job(self.signals, outcome, str(path), t))
+        self._start("save", lambda t: ("save", t, outcome.token, str(path)))
         self._status(f"Saving {path}…")
         return True
 
@@ -322,7 +327,7 @@ class FinetuneView(QWidget):
     def create_sample(self, name: str) -> None:
         title = dict(SAMPLES).get(name, name)
         self._message(f"Preparing the {title} sample…", warning=False)
-        self._start("sample", lambda t: jobs.sample_job(self.signals, name, t))
+        self._start("sample", lambda t: ("sample", t, name))
 
     def _on_job_sample_ready(self, token: int, folder: str) -> None:
         self._message("")
@@ -332,7 +337,7 @@ class FinetuneView(QWidget):
         if self.is_running():
             self._message("A fine-tune is using the feature cache: cancel it first.")
             return
-        self._start("cache", lambda t: jobs.clear_cache_job(self.signals, t))
+        self._start("cache", lambda t: ("clear_cache", t))
 
     def _on_job_cache_cleared(self, token: int, freed: int) -> None:
         self._status(f"Cleared the feature cache ({freed / 1e6:.1f} MB freed)")
@@ -374,7 +379,6 @@ class FinetuneView(QWidget):
     def on_window_closing(self) -> None:
         for job_id in list(self._jobs):
             self.client.cancel(job_id)
-        jobs.abort_all(self.signals)
 
     # ------------------------------------------------------------ state and text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QUrl
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .bridge.client import WorkerClient
 from .classify_view import ClassifyView
 from .drop_overlay import DropOverlayWidget, local_path, paths_from_mime
 from .filters_view import add_views as add_inside_views
@@ -26,7 +28,6 @@ from .help_dialogs import show_about, show_shortcuts
 from .labels import set_text
 from .model_view import ModelView
 from .weights_banner import WeightsBannerWidget
-from .worker_client import WorkerClient
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff *.ppm *.pgm);;All files (*)"
 WEIGHTS_FILTER = "Weights (*.pth *.pt *.ckpt);;All files (*)"
@@ -47,7 +48,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("AlexNet GUI")
         self.setAcceptDrops(True)
         self.settings = app_settings()
-        self.client = WorkerClient(self)
+        # The model runs in a process of its own; ALEXNET_GUI_WORKER_HOST=thread runs it in a thread
+        # of this process instead (the same messages; for debugging and tests that patch the model code).
+        self.client = WorkerClient(self, host=os.environ.get("ALEXNET_GUI_WORKER_HOST", "process"))
         self.model_info = None
         self.actions: dict[str, QAction] = {}
 
@@ -191,13 +194,14 @@ class MainWindow(QMainWindow):
         w.model_loaded.connect(self._on_worker_model_loaded)
         w.model_load_failed.connect(self._on_worker_model_load_failed)
         w.notice.connect(self._on_worker_notice)
+        w.worker_stopped.connect(self._on_worker_stopped)
         w.predictions_ready.connect(self._on_worker_predictions_ready)
         w.download_progressed.connect(self.banner.set_progress)
         w.download_finished.connect(self._on_worker_download_finished)
         w.download_failed.connect(self._on_worker_download_failed)
         self.banner.download_clicked.connect(self.start_download)
         self.banner.open_clicked.connect(self.load_weights_dialog)
-        self.banner.cancel_clicked.connect(self.client.worker.cancel_download)
+        self.banner.cancel_clicked.connect(self.client.cancel_download)
         self.classify_view.batch_running_changed.connect(self._sync_cancel_action)
         self.actions["cancel"].setEnabled(False)
 
@@ -266,6 +270,10 @@ class MainWindow(QMainWindow):
 
     def _on_worker_notice(self, message: str) -> None:
         self.statusBar().showMessage(message, 10000)
+
+    def _on_worker_stopped(self, message: str) -> None:
+        """The model's process died: one line that stays until the next message."""
+        self.statusBar().showMessage(message)
 
     def _on_worker_predictions_ready(self, _job: int, results) -> None:
         seconds = [r.prediction.seconds for r in results if r.prediction.ok and r.prediction.seconds]

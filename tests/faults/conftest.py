@@ -93,8 +93,8 @@ def shared_window(request, qapp, seeded_weights, tmp_path_factory):
 def close_shared_window() -> None:
     window, mp = _SHARED.pop("window", None), _SHARED.pop("env", None)
     if window is not None:
-        window.close()  # cancels jobs, stops the worker thread and waits for it
-        assert window.client.thread.wait(30000)
+        window.close()  # cancels jobs, stops the worker and waits for it
+        assert not window.client.is_running()
     if mp is not None:
         mp.undo()
 
@@ -109,7 +109,7 @@ def pytest_runtest_teardown(item, nextitem):
 def window(shared_window, qtbot):
     """The shared window, on the Classify tab with an empty list, its model unchanged."""
     w = shared_window
-    qtbot.waitUntil(lambda: not w.client.worker.busy(), timeout=30000)
+    qtbot.waitUntil(lambda: not w.client.busy(), timeout=30000)
     w.tabs.setCurrentWidget(w.classify_view)
     w.classify_view.images.clear()
     yield w

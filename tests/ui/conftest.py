@@ -52,7 +52,7 @@ def make_window(qtbot, seeded_weights):
     yield make
     for window in windows:
         window.close()
-        qtbot.waitUntil(lambda: not window.client.thread.isRunning(), timeout=10000)
+        qtbot.waitUntil(lambda: not window.client.is_running(), timeout=10000)
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ with few classes, an empty export. Each test fails on the code before its fix.""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication, QImage
@@ -38,21 +36,16 @@ def message(window) -> str:
 
 
 @pytest.fixture
-def busy_worker(make_window, qtbot):
+def busy_worker(make_window, tmp_path, qtbot):
     """(window, release): the window's worker held up in a long request of its own until
     release() (a model load or a decode the user's next requests queue behind)."""
     window = make_window()
-    started, go = threading.Event(), threading.Event()
-
-    def hold(worker, cancelled):
-        started.set()
-        go.wait(30)
-        return iter(())
-
-    window.client.run_job(hold)
-    qtbot.waitUntil(started.is_set, timeout=10000)
-    yield window, go.set
-    go.set()
+    go = tmp_path / "go"
+    with qtbot.waitSignal(window.client.events.notice, timeout=10000,
+                          check_params_cb=lambda text: text.startswith("holding until")):
+        window.client.hold_worker(go)
+    yield window, go.touch
+    go.touch(exist_ok=True)
 
 
 def test_a_cancelled_folder_shows_its_waiting_rows_as_not_classified_and_classifies_them_again(

@@ -170,7 +170,7 @@ def test_a_window_closed_right_after_the_drop_leaves_nothing_behind(seeded_weigh
         drag_enter(window, [img])
     drop_only(window, [img])
     window.close()
-    qtbot.waitUntil(lambda: not window.client.thread.isRunning(), timeout=10000)
+    qtbot.waitUntil(lambda: not window.client.is_running(), timeout=10000)
     shiboken6.delete(window)
     # Past the held 20 ms: Qt fires timers in deadline order, so once a later one has fired the
     # held one would have run. pytest-qt fails the test on an exception raised meanwhile.

@@ -156,7 +156,7 @@ def test_close_mid_job_exits_cleanly(make_window, image_dir, qtbot):
     drop(window, [image_dir(200, size=(64, 64))])
     qtbot.waitUntil(lambda: window.classify_view.progress.value() > 0, timeout=60000)
     window.close()
-    qtbot.waitUntil(lambda: not window.client.thread.isRunning(), timeout=2000)
+    qtbot.waitUntil(lambda: not window.client.is_running(), timeout=2000)
 
 
 def test_model_view_totals(make_window, qtbot):
@@ -204,33 +204,6 @@ def test_no_display_message():
     assert r.returncode == 2
     assert "QT_QPA_PLATFORM=offscreen" in r.stderr and "alexnet-cli" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
-
-
-def test_a_resting_job_lets_others_run_and_can_be_cancelled_while_it_rests(make_window, qtbot):
-    """A step may yield seconds (a single image's pictures wait so the top-5 is drawn first):
-    the job sleeps without holding the worker, and a cancel meanwhile ends it."""
-    window = make_window()
-    client, log = window.client, []
-
-    def resting(worker, cancelled):
-        log.append("rest")
-        yield 0.3
-        log.append("after rest")
-
-    def quick(worker, cancelled):
-        log.append("quick")
-        yield
-
-    finished = {}
-    client.worker.job_finished.connect(lambda job, was_cancelled: finished.setdefault(job, was_cancelled))
-    sleeper = client.run_job(resting)
-    qtbot.waitUntil(lambda: log == ["rest"], timeout=5000)
-    other = client.run_job(quick)
-    qtbot.waitUntil(lambda: other in finished, timeout=5000)
-    assert log == ["rest", "quick"] and sleeper not in finished  # ran while the first rested
-    client.cancel(sleeper)
-    qtbot.waitUntil(lambda: sleeper in finished, timeout=5000)
-    assert finished[sleeper] is True and log == ["rest", "quick"]  # cancelled, never resumed
 
 
 def test_a_single_image_shows_its_top5_before_its_pictures(make_window, image_dir, qtbot):

@@ -23,7 +23,7 @@ def finetuned_checkpoint(path, mode="head"):
 
 def close(window, qtbot):
     window.close()
-    qtbot.waitUntil(lambda: not window.client.thread.isRunning(), timeout=10000)
+    qtbot.waitUntil(lambda: not window.client.is_running(), timeout=10000)
 
 
 def finetuned_with_base(window) -> bool:

@@ -116,7 +116,7 @@ def test_ctrl_c_in_the_terminal_closes_the_window(make_window, qtbot):
         close_on_ctrl_c(window)
         os.kill(os.getpid(), signal.SIGINT)  # what the terminal sends on Ctrl+C
         qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
-        qtbot.waitUntil(lambda: not window.client.thread.isRunning(), timeout=5000)  # closed as by its button
+        qtbot.waitUntil(lambda: not window.client.is_running(), timeout=5000)  # closed as by its button
     finally:
         signal.signal(signal.SIGINT, before)
         signal.set_wakeup_fd(-1)

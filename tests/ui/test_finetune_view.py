@@ -252,7 +252,7 @@ def test_closing_the_window_mid_run_stops_the_run(make_window, qtbot, shapes):
     with qtbot.waitSignal(view.progress_shown, timeout=60000, check_params_cb=lambda ev: ev.phase == "train"):
         assert view.start()
     window.close()
-    qtbot.waitUntil(lambda: not window.client.thread.isRunning(), timeout=10000)
+    qtbot.waitUntil(lambda: not window.client.is_running(), timeout=10000)
     qtbot.waitUntil(lambda: not any(t.name.startswith("finetune-") for t in threading.enumerate()), timeout=10000)
 
 

@@ -47,7 +47,7 @@ def test_cuda_out_of_memory_falls_back_to_cpu(make_window, image_dir, qtbot, mon
     import alexnet_gui.core.predict as predict
 
     window = make_window()
-    worker = window.client.worker
+    worker = window.client.local_service  # the model's service, in a thread of this process here
     real_forward = predict.forward
 
     def flaky_forward(model, batch, device=None):
@@ -59,7 +59,7 @@ def test_cuda_out_of_memory_falls_back_to_cpu(make_window, image_dir, qtbot, mon
     # Pretend the model sits on a GPU; moving a CPU model "back" to the CPU is a no-op.
     worker.device = torch.device("cuda", 0)
     notices = []
-    worker.notice.connect(notices.append)
+    window.client.events.notice.connect(notices.append)
     window.open_paths([image_dir(1) / "img000.png"])
     qtbot.waitUntil(lambda: len(window.classify_view.bars.texts()) == 5, timeout=30000)
     qtbot.waitUntil(lambda: any("using the CPU" in n for n in notices), timeout=5000)
@@ -114,9 +114,11 @@ def test_finetuned_checkpoint_from_other_base_is_flagged(make_window, tmp_path, 
 def test_switching_device_moves_the_kept_base_model_too(seeded_weights, qtbot):
     """With a fine-tuned head in use, Compare still runs the base: it must follow the device."""
     from alexnet_gui.core.bundle import bundle_from_file
-    from alexnet_gui.ui.workers import ModelWorker
+    from alexnet_gui.worker.scheduler import Scheduler
+    from alexnet_gui.worker.service import ModelService
 
-    worker = ModelWorker()
+    events = []
+    worker = ModelService(lambda name, *args: events.append(name), Scheduler(on_end=lambda ended: None))
     worker.device = torch.device("cpu")
     base, tuned = bundle_from_file(seeded_weights), bundle_from_file(seeded_weights)
     moved = []

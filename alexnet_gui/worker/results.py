@@ -1,8 +1,9 @@
-"""Plain data the worker sends to the window (no Qt, no torch tensors)."""
+"""Plain data the worker process sends to the window (no Qt, no torch tensors): what
+the window unpickles must import without torch."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -53,3 +54,34 @@ class FeatureMapsResult:
     path: str
     layers: list[Any]  # core.introspect.LayerActivation, in network order
     preview: np.ndarray  # (224, 224, 3) uint8: the crop the network saw
+
+
+@dataclass(frozen=True)
+class ValItem:
+    """One validation image and what the fine-tuned model said about it."""
+
+    path: str
+    true_index: int
+    predicted_index: int
+    confidence: float | None = None  # softmax probability of the predicted class
+
+
+@dataclass
+class FinetuneOutcome:
+    """A finished run. ``result`` is the core's FinetuneResult: in the worker with its
+    state dict, in the window without it (``without_weights``); the window hands the
+    run back by ``token`` to the use and save jobs."""
+
+    result: Any
+    base_sha256: str
+    folder: str
+    val_items: list[ValItem] = field(default_factory=list)
+    saved_path: str | None = None  # set once the save job has written it
+    token: int = 0  # the run's token: how the window names this run to the worker
+
+    def cell(self, true_index: int, predicted_index: int) -> list[ValItem]:
+        return [v for v in self.val_items if v.true_index == true_index and v.predicted_index == predicted_index]
+
+    def without_weights(self) -> FinetuneOutcome:
+        """A copy for the window: the same run, its 61 M parameters left in the worker."""
+        return replace(self, result=replace(self.result, state_dict=None))

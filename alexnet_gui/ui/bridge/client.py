@@ -1,0 +1,274 @@
+"""The window's client of the worker process.
+
+``WorkerClient`` starts the worker (a spawned process, or for tests that patch the
+model's code, a thread of this process speaking the same pipe), sends requests as
+small messages, and re-emits the worker's events as Qt signals on ``events``
+(``events.predictions_ready`` etc., see ``bridge.events``). A reader thread waits
+on the pipe and only posts what arrives to the GUI thread; nothing polls.
+
+When the worker process dies (killed, crashed, out of memory) the window stays:
+the jobs that were running fail with a message, ``events.worker_stopped`` says
+what happened, and a new worker is started with the same model and device. A
+second death within ``RESTART_WINDOW_S`` stops the restarting and says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import threading
+import time
+
+from PySide6.QtCore import QObject, Signal
+
+from ...worker.wire import Channel
+from .events import FinetuneEvents, WorkerEvents
+
+RESTART_WINDOW_S = 60.0  # a second death within this stops the restarting
+STOP_WAIT_S = 2.0  # closing: how long the worker gets to stop before it is terminated
+SAVE_WAIT_S = 60.0  # ... unless a save is still writing: a model file is never cut off
+
+
+class WorkerClient(QObject):
+    """Sends requests, hands out job ids, keeps a worker running."""
+
+    # Requests as signals, for views that emit them; each sends one message.
+    load_requested = Signal(object, str)  # weights path (None: default), device
+    weights_file_requested = Signal(object)  # path
+    classify_requested = Signal(int, object)  # job id, list[str]: said when a classify goes out
+    device_requested = Signal(str)
+    compare_requested = Signal(bool)
+    restore_base_requested = Signal()
+    download_requested = Signal(str, str)
+    _arrived = Signal(object)  # (generation, message), posted by the reader thread
+
+    def __init__(self, parent: QObject | None = None, host: str = "process") -> None:
+        super().__init__(parent)
+        if host not in ("process", "thread"):
+            raise ValueError(f"host is 'process' or 'thread', not {host!r}")
+        self.host = host
+        self.events = WorkerEvents(self)
+        self.worker = self.events  # the name views have used for the worker's signals
+        self.finetune = FinetuneEvents(self)
+        self._next_id = 0
+        self._running: dict[int, str] = {}  # job id -> kind, until it finished or failed
+        self._generation = 0
+        self._channel: Channel | None = None
+        self._process = None
+        self._thread: threading.Thread | None = None
+        self._closing = False
+        self._deaths: list[float] = []
+        self._model_load: tuple = ("load", None, "auto")  # what to load again after a restart
+        self._last_info = None
+        self._compare = False
+        self.pid: int | None = None
+        self.local_service = None  # the worker's ModelService when it runs in a thread here (tests)
+        self._arrived.connect(self._on_arrived)
+        self.events.ready.connect(self._on_ready)
+        self.events.model_loaded.connect(self._on_model_loaded)
+        self.events.job_finished.connect(lambda job, _c: self._running.pop(job, None))
+        self.events.job_failed.connect(lambda job, _m: self._running.pop(job, None))
+        self.load_requested.connect(self.load)
+        self.weights_file_requested.connect(self.load_file)
+        self.device_requested.connect(lambda spec: self._send(("device", spec)))
+        self.compare_requested.connect(self._set_compare)
+        self.restore_base_requested.connect(lambda: self._send(("restore_base",)))
+        self.download_requested.connect(lambda url, dest: self._send(("download", url, dest)))
+        self._start()
+
+    # ------------------------------------------------------------ requests
+
+    def new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def load(self, weights_path, device_spec: str) -> None:
+        self._model_load = ("load", str(weights_path) if weights_path else None, device_spec)
+        self._send(self._model_load)
+
+    def load_file(self, path) -> None:
+        self._send(("load_file", str(path)))
+
+    def classify(self, paths) -> int:
+        job_id = self._job("classify", ("classify", None, [str(p) for p in paths]))
+        self.classify_requested.emit(job_id, [str(p) for p in paths])
+        return job_id
+
+    def features(self, path) -> int:
+        return self._job("features", ("features", None, str(path)))
+
+    def pictures(self, path) -> int:
+        """Ask for ``path``'s thumbnail and preview alone (no forward pass)."""
+        return self._job("pictures", ("pictures", None, str(path)))
+
+    def run_finetune(self, request: tuple) -> int:
+        """A fine-tune job: ``request`` is ``(kind, token, *args)`` (see worker.finetune_jobs)."""
+        return self._job(f"finetune.{request[0]}", ("finetune", None, tuple(request)))
+
+    def cancel(self, job_id: int | None = None) -> None:
+        """Cancel one job (None: every job asked for so far), whether it has started or not."""
+        self._send(("cancel", job_id, self._next_id))
+
+    def cancel_download(self) -> None:
+        self._send(("cancel_download",))
+
+    def busy(self) -> bool:
+        """A job asked for has not finished yet."""
+        return bool(self._running)
+
+    def is_running(self) -> bool:
+        """The worker (process or thread) is alive."""
+        if self._process is not None:
+            return self._process.is_alive()
+        return self._thread is not None and self._thread.is_alive()
+
+    def hold_worker(self, path) -> None:
+        """For tests: the worker is busy (as in a long model load) until the file ``path`` exists."""
+        self._send(("hold", str(path)))
+
+    def crash_worker(self, code: int = 70) -> None:
+        """For tests: the worker exits at once, as a native crash would."""
+        self._send(("crash", code))
+
+    def _job(self, kind: str, message: tuple) -> int:
+        job_id = self.new_id()
+        self._running[job_id] = kind
+        self._send((message[0], job_id, *message[2:]))
+        return job_id
+
+    def _set_compare(self, on: bool) -> None:
+        self._compare = on
+        self._send(("compare", on))
+
+    def _send(self, message: tuple) -> None:
+        if self._channel is None:
+            return
+        with contextlib.suppress(OSError, ValueError):  # the worker is gone: the reader reports it
+            self._channel.send(message)
+
+    # ------------------------------------------------------------ the worker's life
+
+    def _start(self) -> None:
+        from ...worker.main import process_main, serve_and_close
+
+        self._generation += 1
+        generation = self._generation
+        if self.host == "process":
+            ctx = multiprocessing.get_context("spawn")
+            mine, theirs = ctx.Pipe(duplex=True)
+            self._process = ctx.Process(target=process_main, args=(theirs,), name="alexnet-gui-model", daemon=True)
+            self._process.start()
+            theirs.close()  # only the worker holds its end: its death closes the pipe here
+        else:
+            mine, theirs = multiprocessing.Pipe(duplex=True)
+            self._thread = threading.Thread(target=serve_and_close, args=(Channel(theirs), self._set_local_service),
+                                            name="model-worker", daemon=True)
+            self._thread.start()
+        self._channel = Channel(mine)
+        threading.Thread(target=self._read, args=(self._channel, generation), name="worker-events",
+                         daemon=True).start()
+
+    def _set_local_service(self, service) -> None:
+        self.local_service = service
+
+    def _read(self, channel: Channel, generation: int) -> None:
+        """The reader thread: waits on the pipe, posts each message to the GUI thread.
+        It owns the window's end of the pipe and closes it when the worker has gone."""
+        try:
+            self._read_until_gone(channel, generation)
+        finally:
+            channel.close()
+
+    def _read_until_gone(self, channel: Channel, generation: int) -> None:
+        while True:
+            try:
+                message = channel.recv()
+            except (EOFError, OSError):
+                message = ("gone",)
+            if message == ("bye",):  # the worker stopped when asked to
+                return
+            try:
+                self._arrived.emit((generation, message))
+            except RuntimeError:  # the client was deleted with its window
+                return
+            if message == ("gone",):
+                return
+
+    def _on_arrived(self, item) -> None:
+        generation, message = item
+        if generation != self._generation:
+            return  # from a worker that has been replaced
+        if message[0] == "gone":
+            self._on_worker_gone()
+            return
+        _, name, args = message
+        if name.startswith("finetune."):
+            getattr(self.finetune, name.split(".", 1)[1]).emit(*args)
+        else:
+            getattr(self.events, name).emit(*args)
+
+    def _on_ready(self, pid: int) -> None:
+        self.pid = pid
+
+    def _on_model_loaded(self, info) -> None:
+        self._last_info = info
+
+    def _on_worker_gone(self) -> None:
+        if self._closing:
+            return
+        code = None
+        if self._process is not None:
+            self._process.join(1.0)
+            code = self._process.exitcode
+        why = f"exit code {code}" if code is not None and code >= 0 else \
+            f"killed by signal {-code}" if code is not None else "it stopped"
+        failed = sorted(self._running)
+        self._running.clear()
+        for job_id in failed:
+            self.events.job_failed.emit(job_id, f"the model process stopped ({why}) while this was running")
+        now = time.monotonic()
+        self._deaths = [t for t in self._deaths if now - t < RESTART_WINDOW_S] + [now]
+        self._channel = None
+        if len(self._deaths) > 1:
+            self.events.worker_stopped.emit(
+                f"The model process stopped again ({why}) within a minute; not restarting it. "
+                "Restart the app to classify again.")
+            return
+        self.events.worker_stopped.emit(f"The model process stopped ({why}); restarting it with the same model…")
+        self._start()
+        self._replay_model()
+
+    def _replay_model(self) -> None:
+        """The new worker loads what the old one had: the base, then a saved fine-tuned head."""
+        info = self._last_info
+        _, base_path, device = self._model_load
+        if info is not None:
+            device = info.device_spec
+        self._send(("load", base_path, device))
+        # A saved fine-tuned head, or other weights opened since start-up, follow the base.
+        if info is not None and info.weights_path and info.weights_path != base_path:
+            self._send(("load_file", info.weights_path))
+        if self._compare:
+            self._send(("compare", True))
+
+    def shutdown(self, timeout_ms: int = int(STOP_WAIT_S * 1000)) -> bool:
+        """Stop the worker: running jobs are cancelled, a save finishes first. True when it
+        stopped by itself in time; otherwise it is terminated."""
+        self._closing = True
+        saving = any(kind == "finetune.save" for kind in self._running.values())
+        self._send(("stop",))
+        wait_s = max(timeout_ms / 1000, SAVE_WAIT_S if saving else 0)
+        if self._process is not None:
+            self._process.join(wait_s)
+            stopped = not self._process.is_alive()
+            if not stopped:
+                self._process.terminate()
+                self._process.join(1.0)
+                if self._process.is_alive():
+                    self._process.kill()
+                    self._process.join(1.0)
+        else:
+            self._thread.join(wait_s)
+            stopped = not self._thread.is_alive()
+        self._channel = None  # the reader closes it once the worker has said "bye" or gone
+        return stopped
