@@ -58,6 +58,9 @@ def isolate(name: str, fresh: bool = True) -> Path:
     os.environ["XDG_CONFIG_HOME"] = str(home / "config")
     os.environ["TORCH_HOME"] = str(home / "torch")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # The app's own arrangement: the model in a worker process (the tests' thread host
+    # would put torch back into the window's process and measure something else).
+    os.environ["ALEXNET_GUI_WORKER_HOST"] = "process"
     return home
 
 
@@ -76,20 +79,41 @@ def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
     return float("nan")
 
 
+def app_rss_mb(window, field: str = "VmRSS") -> dict:
+    """Resident memory of the app in MiB: the window's process, its worker process, and
+    both together (the worker's pid comes with its ``ready`` event; nan before that)."""
+    pid = window.client.pid
+    window_mb = rss_mb("self", field)
+    worker_mb = rss_mb(pid, field) if pid else float("nan")
+    return {"window": window_mb, "worker": worker_mb, "total": window_mb + worker_mb}
+
+
 # ---------------------------------------------------------------- data
 
 
+_WRITE_WEIGHTS = """
+import os, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+import torch
+from alexnet_gui.core.model import build_model
+path = Path(sys.argv[1])
+tmp = path.with_suffix(".part")
+torch.save(build_model(seed=0).state_dict(), tmp)
+os.replace(tmp, path)
+"""
+
+
 def seeded_weights() -> Path:
-    """``build_model(seed=0)``'s state dict, saved like torchvision's file (written once)."""
+    """``build_model(seed=0)``'s state dict, saved like torchvision's file (written once).
+
+    Written by a child process: a benchmark that holds the window must not import torch
+    itself, or its process would no longer be the app's torch-free window process."""
+    import subprocess
+
     path = bench_dir() / "seeded-alexnet.pth"
     if not path.exists():
-        import torch
-
-        from alexnet_gui.core.model import build_model
-
-        tmp = path.with_suffix(".part")
-        torch.save(build_model(seed=0).state_dict(), tmp)
-        os.replace(tmp, path)
+        subprocess.run([sys.executable, "-c", _WRITE_WEIGHTS, str(path), str(REPO)], check=True, timeout=300)
     return path
 
 
@@ -185,13 +209,15 @@ def torchvision_reference(device: str = "cpu"):
 
 class ReferenceProcess:
     """``reference_child.py`` running beside the benchmark: ``seconds(path)`` times torchvision's
-    open + transform + forward of ``path`` in that separate process."""
+    open + transform + forward of ``path`` in that separate process; with ``hook`` (a module
+    name such as ``features.0``) the forward keeps that module's output (a forward hook)."""
 
-    def __init__(self, weights: Path, device: str = "cpu") -> None:
+    def __init__(self, weights: Path, device: str = "cpu", hook: str | None = None) -> None:
         import subprocess
 
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("reference_child.py")), str(weights), device],
+            [sys.executable, str(Path(__file__).with_name("reference_child.py")), str(weights), device,
+             *([hook] if hook else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if self.proc.stdout.readline().strip() != "ready":
             raise RuntimeError("the reference process did not start")

@@ -1,10 +1,15 @@
 """The latency reference in a process of its own: bare torchvision, nothing else.
 
-``reference_child.py WEIGHTS DEVICE`` loads ``torchvision.models.alexnet()`` with
-WEIGHTS and ``AlexNet_Weights.IMAGENET1K_V1.transforms()``, prints ``ready``,
+``reference_child.py WEIGHTS DEVICE [LAYER]`` loads ``torchvision.models.alexnet()``
+with WEIGHTS and ``AlexNet_Weights.IMAGENET1K_V1.transforms()``, prints ``ready``,
 then for every image path read on stdin times PIL open + convert("RGB") +
 transform + forward under ``inference_mode`` and prints the seconds: the total,
 then the part before the forward pass (open + convert + transform).
+
+With LAYER (e.g. ``features.0``), a forward hook on that module keeps its output
+as a user who wants one layer's feature maps writes it: a CPU NumPy copy, taken
+inside the hook because torchvision's ReLUs are in place and overwrite a conv's
+output right after it (``bench_features.py``).
 
 Why a separate process: torch's CPU kernels run on an OpenMP thread team per
 calling thread. Running the reference on the benchmark's GUI thread gives that
@@ -48,6 +53,13 @@ def main() -> None:
     model = torchvision.models.alexnet()
     model.load_state_dict(torch.load(weights, weights_only=True))
     model = model.eval().to(device)
+    if len(sys.argv) > 3:
+        kept = {}
+
+        def keep(_module, _inputs, out) -> None:
+            kept["maps"] = out[0].detach().cpu().numpy().copy()  # (C, H, W) float32
+
+        model.get_submodule(sys.argv[3]).register_forward_hook(keep)
     transform = AlexNet_Weights.IMAGENET1K_V1.transforms()
     print("ready", flush=True)
     for line in sys.stdin:
