@@ -506,17 +506,23 @@ class Heartbeat:
     def mark(self) -> None:
         self.last = time.perf_counter()
         self.gaps: list[float] = []
+        self.worst = (0.0, self.last)  # (longest gap, perf_counter when it began)
 
     def _tick(self) -> None:
         now = time.perf_counter()
         self.gaps.append(now - self.last)
+        if now - self.last > self.worst[0]:
+            self.worst = (now - self.last, self.last)
         self.last = now
 
     def stats(self) -> dict:
-        gaps = self.gaps + [time.perf_counter() - self.last]
+        now = time.perf_counter()
+        gaps = self.gaps + [now - self.last]
         stalls = sorted(max(0.0, g - self.interval) * 1000 for g in gaps)
+        worst_began = self.worst[1] if self.worst[0] >= now - self.last else self.last
         return {
             "max_stall_ms": round(stalls[-1], 1),
+            "max_stall_began": worst_began,  # perf_counter: where in the phase it fell
             "p99_stall_ms": round(stalls[min(len(stalls) - 1, int(0.99 * len(stalls)))], 1),
             "ticks": len(self.gaps),
             "stalls_over_50ms": sum(s > 50 for s in stalls),

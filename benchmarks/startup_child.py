@@ -4,9 +4,11 @@ T_TOP = time.time()  # first statement: when the interpreter got to our code
 
 """A fresh process for ``bench_startup.py``. Prints one JSON line and exits.
 
-``startup_child.py app WEIGHTS``: build and show the real window, note when it
-is first painted, run the GUI heartbeat until the model has loaded and for
-``AFTER_S`` more seconds (the worker's start-up garbage collection falls there).
+``startup_child.py app WEIGHTS``: build and show the real window (which spawns
+its worker process: the worker imports torch and loads the model while the
+window shows), note when it is first painted, run the GUI heartbeat until the
+model has loaded and for ``AFTER_S`` more seconds. Also noted: the worker's
+pid and whether this, the window's process, imported torch (it must not).
 
 ``startup_child.py bare WEIGHTS``: the reference: a plain QLabel, and a plain
 Python thread that imports torch+torchvision and loads the same weights into
@@ -52,6 +54,8 @@ def main() -> int:
         from alexnet_gui.app import create_window
 
         window = create_window(["--weights", weights, "--device", "cpu"])
+        if window.client.host != "process":
+            raise SystemExit(f"the window's model runs in a {window.client.host}, not in its worker process")
         loaded_signal = window.client.worker.model_loaded
     else:
         app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -81,6 +85,7 @@ def main() -> int:
         window.windowHandle().installEventFilter(spy)
     times["show_returned"] = time.time()
     heartbeat = Heartbeat().start()
+    perf_shown = time.perf_counter()
     QTimer.singleShot(0, lambda: times.setdefault("first_loop_turn", time.time()))
     app = QApplication.instance()
 
@@ -101,9 +106,13 @@ def main() -> int:
     relay = on_gui(loaded_signal, on_loaded)  # noqa: F841 - kept alive while the loop runs
     QTimer.singleShot(180_000, app.quit)
     app.exec()
+    worker = {}
     if mode == "app":
+        worker = {"pid": window.client.pid, "torch_in_window": "torch" in sys.modules}
         window.client.shutdown()
-    print(json.dumps({"times": times, "stalls": result}), flush=True)
+    for stats in result.values():  # when the worst stall began, in seconds after show returned
+        stats["max_stall_began"] = round(stats["max_stall_began"] - perf_shown, 3)
+    print(json.dumps({"times": times, "stalls": result, "worker": worker}), flush=True)
     return 0 if "loaded" in times else 1
 
 
