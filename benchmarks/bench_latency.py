@@ -22,6 +22,12 @@ Reference, same image, same run, same seeded weights, in a process of its own
 transform + forward under ``inference_mode`` (no softmax/top-k, no drawing).
 The two alternate image by image, after warm-up rounds, and each is the median
 of N.
+
+The model runs in the window's worker process: the request crosses the pipe,
+the worker decodes, preprocesses and runs the model, and its answer crosses
+back, is read and unpickled by the window's reader thread and dispatched on the
+GUI thread. The notes split the time at the answer's arrival (read off the
+pipe in the window's process) and at the bars' paint.
 """
 
 from __future__ import annotations
@@ -51,7 +57,9 @@ from common import (
     wait_until,
 )
 
-BUDGET_RATIO = 0.9  # the design: enter and drop at once, warm, <= 0.9 x torchvision open + transform + forward
+# Issue #14 (the model in its own process): enter and drop at once, warm, <= 1.05 x torchvision
+# open + transform + forward. The design's table says 0.9 x; where the two differ the issue's holds.
+BUDGET_RATIO = 1.05
 
 
 class ShownProbe:
@@ -67,7 +75,7 @@ class ShownProbe:
         self.t_result = self.t_painted = None
         self.forward_s = None
         self.arrived: dict[str, float] = {}  # path -> first predictions_ready on the GUI thread
-        self.emitted: dict[str, float] = {}  # path -> first predictions_ready emitted (worker thread)
+        self.read: dict[str, float] = {}  # path -> its top-5's message read off the pipe (reader thread)
         probe = self
 
         class PaintSpy(QObject):
@@ -85,7 +93,9 @@ class ShownProbe:
         self.spy = PaintSpy()
         window.classify_view.bars.chart.installEventFilter(self.spy)
         self.relay = on_gui(window.client.worker.predictions_ready, self._on_predictions)
-        window.client.worker.predictions_ready.connect(self._on_emitted, Qt.ConnectionType.DirectConnection)
+        # The client's reader thread posts every message it has read and unpickled with this
+        # (private) signal; a direct slot runs in that thread, before the GUI thread sees it.
+        window.client._arrived.connect(self._on_read, Qt.ConnectionType.DirectConnection)
 
     def arm(self, path: str) -> None:
         self.path, self.t_result, self.t_painted, self.forward_s = path, None, None, None
@@ -101,10 +111,12 @@ class ShownProbe:
         return (entry is not None and entry.result is not None and view.current_path() == self.path
                 and bool(view.bars.texts()))
 
-    def _on_emitted(self, _job, results) -> None:  # in the worker thread, as it emits
+    def _on_read(self, item) -> None:  # in the window's reader thread, as a message is posted
         now = time.perf_counter()
-        for r in results:
-            self.emitted.setdefault(r.path, now)
+        _generation, message = item
+        if len(message) == 3 and message[1] == "predictions_ready":
+            for r in message[2][1]:
+                self.read.setdefault(r.path, now)
 
     def _on_predictions(self, _job, results) -> None:
         for r in results:
@@ -150,7 +162,7 @@ def main() -> None:
         painted += probe.t_painted is not None
         return (probe.t_painted or probe.t_result) - t0, t0
 
-    refs, ref_pres, apps, firsts, forwards, emits, trips, painted = [], [], [], [], [], [], [], 0
+    refs, ref_pres, apps, firsts, forwards, reads, trips, painted = [], [], [], [], [], [], [], 0
     hovered: dict[float, list[float]] = {h: [] for h in hovers}
     for i in range(rounds):
         mine = copies[per_round * i: per_round * (i + 1)]
@@ -162,14 +174,15 @@ def main() -> None:
             after_hover[h], _ = dropped(held, h)
             idle(0.1)
         shown, t0 = dropped(path, 0.0)
-        first, emitted = probe.t_result - t0, probe.emitted[path] - t0
+        first, read = probe.t_result - t0, probe.read[path] - t0
         idle(0.1)
-        # Diagnostic: the worker's round trip alone (request -> top-5 emitted), no GUI work.
-        probe.emitted.pop(path, None)
+        # Diagnostic: the round trip alone (request sent -> its answer read off the pipe in
+        # the window's process), no drop, no drawing.
+        probe.read.pop(path, None)
         t1 = time.perf_counter()
         window.client.classify([path])
-        wait_until(lambda: path in probe.emitted, timeout_s=60)
-        trip = probe.emitted[path] - t1
+        wait_until(lambda: path in probe.read, timeout_s=60)
+        trip = probe.read[path] - t1
         idle(0.1)
         if i >= args.warmup:
             refs.append(ref)
@@ -179,7 +192,7 @@ def main() -> None:
                 hovered[h].append(after_hover[h])
             firsts.append(first)
             forwards.append(probe.forward_s or 0.0)
-            emits.append(emitted)
+            reads.append(read)
             trips.append(trip)
     close_window(window)
     reference.close()
@@ -204,12 +217,13 @@ def main() -> None:
         f"reference min/max {ms(min(refs))}/{ms(max(refs))}; "
         f"the reference's median open+convert+transform {ms(median(ref_pres))}, its forward pass "
         f"{ms(median(r - p for r, p in zip(refs, ref_pres)))}; "
-        f"medians after the drop: the worker's emit of the top-5 is seen at {ms(median(emits))} (by a direct slot "
-        f"that runs after the window's deliveries are posted: it reads late, by up to ~1.5 ms, when the window "
-        f"is already drawing the answer and holds the GIL; its normalisation + forward pass "
+        f"medians after the drop: the top-5's message is read off the pipe in the window's process (reader "
+        f"thread, unpickled) at {ms(median(reads))} (stamped by a direct slot that the reader thread calls "
+        f"right after posting the message to the GUI thread: when the GUI thread takes the message at once, "
+        f"the stamp can fall after the bars are filled; the worker's normalisation + forward pass inside that: "
         f"{ms(median(forwards))}), the bars are filled and their paint begins at {ms(median(firsts))}, the paint "
-        f"pass ends at {ms(app_s)} (the measured value); the worker's round trip alone (client.classify -> top-5 "
-        f"emitted, no GUI work) {ms(median(trips))}; "
+        f"pass ends at {ms(app_s)} (the measured value); the round trip alone (client.classify -> the answer "
+        f"read in the window's process, no drop, no drawing) {ms(median(trips))}; "
         f"{painted} of {per_round * rounds} drops ended on a paint of the bars (else 200 ms after they were filled); "
         f"the split above is of the drops with enter and drop at once.",
     ]
