@@ -41,6 +41,7 @@ BENCHES = [
     ("finetune", "bench_finetune.py", [], ["--per-class", "40"], 600, True),
     ("memory", "bench_memory.py", [], [], 240, False),
     ("soak", "bench_soak.py", [], ["--per-class", "25"], 600, False),
+    ("transfer", "bench_transfer.py", [], ["--n", "10"], 180, False),
 ]
 
 INFO = r"""
@@ -283,6 +284,7 @@ def main() -> int:
                     print(f"    ERROR {r['error']}\n{r['stderr']}", flush=True)
                 results.append(r)
         total = time.perf_counter() - t0
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         write_results(Path(args.out), info, mach, results, total, args.quick)
         (Path(args.out).with_suffix(".json")).write_text(json.dumps(
             {"machine": mach, "software": info, "results": results}, indent=1, default=float), encoding="utf-8")
