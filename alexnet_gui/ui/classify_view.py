@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ..worker.results import PicturesResult
 from ..worker.service import PICTURES_AFTER_S
+from .bridge.job import Job
 from .drop_contents import collect, feedback
 from .early_classify import EarlyJob, file_stamp, single_image
 from .image_detail import ImageDetailWidget
@@ -46,8 +47,9 @@ class ClassifyView(QWidget):
         self._compare = False
         self._top_k = 5  # fewer when the model has fewer classes
         self._titles: tuple[str, str | None] = ("", None)  # model description, base description
-        self._pending_preview: dict[int, str] = {}  # pictures request id -> path
-        self._mine: set[int] = set()  # every job this view asked for (folder or single image)
+        self._pending_preview: dict[int, str] = {}  # pictures job id -> path
+        self._mine: dict[int, Job] = {}  # this view's classify jobs still running (folder or single image)
+        self._pictures: dict[int, Job] = {}  # its pictures jobs still running
         self._early: EarlyJob | None = None  # the image being dragged, classified ahead of its drop
 
         self.list = QListView()
@@ -112,11 +114,6 @@ class ClassifyView(QWidget):
 
         w = client.worker
         w.model_loaded.connect(self._on_worker_model_loaded)
-        w.predictions_ready.connect(self._on_worker_predictions_ready)
-        w.pictures_ready.connect(self._on_worker_pictures_ready)
-        w.job_progressed.connect(self._on_worker_job_progressed)
-        w.job_finished.connect(self._on_worker_job_finished)
-        w.job_failed.connect(self._on_worker_job_failed)
 
     # ------------------------------------------------------------ opening
 
@@ -169,9 +166,20 @@ class ClassifyView(QWidget):
             self.batch_running_changed.emit(True)
 
     def _classify(self, paths: list[str]) -> int:
+        """Ask for ``paths``' top-5; the rows know the job by its id."""
         job = self.client.classify(paths)
-        self._mine.add(job)
-        return job
+        self._mine[job.id] = job
+        job.partial.connect(partial(self._on_job_results, job.id))
+        job.progressed.connect(partial(self._on_job_progressed, job.id))
+        job.finished.connect(partial(self._on_job_ended, job.id, False))
+        job.cancelled.connect(partial(self._on_job_ended, job.id, True))
+        job.failed.connect(partial(self._on_job_failed, job.id))
+        return job.id
+
+    def _cancel(self, job_id: int) -> None:
+        job = self._mine.get(job_id) or self._pictures.get(job_id)
+        if job is not None:
+            job.cancel()
 
     # ------------------------------------------------------------ the list's actions
 
@@ -200,8 +208,8 @@ class ClassifyView(QWidget):
     def _stop_jobs(self, jobs) -> None:
         """Cancel ``jobs`` and forget them now: their rows are gone, nothing is left to report."""
         for job in jobs:
-            self.client.cancel(job)
-            self._mine.discard(job)
+            self._cancel(job)
+            self._mine.pop(job, None)
         if any(self._batches.pop(job, None) is not None for job in list(jobs)) and not self._batches:
             self.progress_row.hide()
             self.batch_running_changed.emit(False)
@@ -227,7 +235,7 @@ class ClassifyView(QWidget):
         """The drag left without a drop, or the model changed: drop the held answer."""
         early, self._early = self._early, None
         if early is not None and not early.finished:
-            self.client.cancel(early.job)
+            self._cancel(early.job)
 
     def drag_left(self) -> None:
         # A finished answer is kept: dragged back in and dropped, the same file needs no
@@ -237,7 +245,7 @@ class ClassifyView(QWidget):
 
     def _apply_held(self, job: int, batches: list) -> None:
         for results in batches:
-            self._on_worker_predictions_ready(job, results)
+            self._on_job_results(job, results)
 
     def _take_early(self, files: list[str]) -> EarlyJob | None:
         """The held job when ``files`` is the dragged image, unchanged; it is the drop's now."""
@@ -255,9 +263,9 @@ class ClassifyView(QWidget):
         """The list was cleared: every job still working for it stops."""
         batch = bool(self._batches)
         early = self._early.job if self._early is not None else None
-        self._stop_jobs(set(self._batches) | (self._mine - {early}))
+        self._stop_jobs(set(self._batches) | (set(self._mine) - {early}))
         for rid in self._pending_preview:
-            self.client.cancel(rid)
+            self._cancel(rid)
         self._pending_preview.clear()
         if batch:
             self._status("Cleared the list and stopped classifying the folder")
@@ -277,7 +285,7 @@ class ClassifyView(QWidget):
 
     def cancel_batch(self) -> None:
         for job in list(self._batches):
-            self.client.cancel(job)
+            self._cancel(job)
 
     def batch_running(self) -> bool:
         return bool(self._batches)
@@ -308,9 +316,9 @@ class ClassifyView(QWidget):
         self.compare_bars.setVisible(on)
         self._refresh_current()
 
-    # ------------------------------------------------------------ worker events
+    # ------------------------------------------------------------ this view's jobs
 
-    def _on_worker_predictions_ready(self, job_id: int, results) -> None:
+    def _on_job_results(self, job_id: int, results) -> None:
         if self._early is not None and job_id == self._early.job:
             self._early.results.append(results)  # not dropped yet: held out of sight
             return
@@ -323,21 +331,20 @@ class ClassifyView(QWidget):
             if r.path == current:
                 self._show_entry(current)
 
-    def _on_worker_pictures_ready(self, request_id: int, result) -> None:
+    def _on_pictures_ready(self, request_id: int, result) -> None:
         if self._pending_preview.pop(request_id, None) is None:
-            return
+            return  # the list was cleared meanwhile
         self.images.set_pictures(result)
         if result.path == self.current_path():
             self._show_entry(result.path)
 
-    def _on_worker_job_progressed(self, job_id: int, done: int, total: int) -> None:
+    def _on_job_progressed(self, job_id: int, done: int, total: int) -> None:
         if job_id in self._batches:
             self.progress.setValue(done)
 
-    def _on_worker_job_finished(self, job_id: int, cancelled: bool, failed: str = "") -> None:
-        if job_id not in self._mine:
-            return  # another view's job, or one whose rows were removed
-        self._mine.discard(job_id)
+    def _on_job_ended(self, job_id: int, cancelled: bool, failed: str = "") -> None:
+        if self._mine.pop(job_id, None) is None:
+            return  # its rows were removed: nothing is left to report
         if self._early is not None and job_id == self._early.job:
             self._early.finished = True
             if cancelled or failed:
@@ -361,14 +368,15 @@ class ClassifyView(QWidget):
         if failed:
             self._status(f"Error: {failed}")
 
-    def _on_worker_job_failed(self, job_id: int, message: str) -> None:
+    def _on_job_failed(self, job_id: int, message: str) -> None:
+        self._on_job_ended(job_id, cancelled=False, failed=message)
+
+    def _on_pictures_failed(self, job_id: int, message: str) -> None:
         path = self._pending_preview.pop(job_id, None)
         if path is not None:  # the pictures could not be made; say why where they would be
             self.images.set_pictures(PicturesResult(path, error=message))
             if path == self.current_path():
                 self._show_entry(path)
-            return
-        self._on_worker_job_finished(job_id, cancelled=False, failed=message)
 
     def _status(self, text: str) -> None:
         win = self.window()
@@ -395,7 +403,12 @@ class ClassifyView(QWidget):
                 and not e.result.pictures_pending and path not in self._pending_preview.values()):
             # Folder jobs send thumbnails only: the large preview is made now, without
             # classifying the image again.
-            self._pending_preview[self.client.pictures(path)] = path
+            job = self.client.pictures(path)
+            self._pictures[job.id] = job
+            self._pending_preview[job.id] = path
+            job.partial.connect(partial(self._on_pictures_ready, job.id))
+            job.failed.connect(partial(self._on_pictures_failed, job.id))
+            job.ended.connect(partial(self._pictures.pop, job.id, None))
 
     # ------------------------------------------------------------ export
 

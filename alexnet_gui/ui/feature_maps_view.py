@@ -47,7 +47,7 @@ class FeatureMapsView(QWidget):
         self._model_ready = False
         self._result = None  # FeatureMapsResult of the last forward
         self._result_generation = -1
-        self._in_flight: tuple[int, str, int] | None = None  # request id, path, generation
+        self._in_flight = None  # the features Job being computed, if any
         self._error: tuple[str, int, str] | None = None  # path, generation, message
         self._layer_name = "features.0"  # wanted layer, kept across images
         self._channel = -1  # wanted channel (network order), kept across images
@@ -125,8 +125,6 @@ class FeatureMapsView(QWidget):
         layout.addWidget(self.stack, 1)
 
         w = client.worker
-        w.features_ready.connect(self._on_worker_features_ready)
-        w.job_failed.connect(self._on_worker_job_failed)
         w.model_loaded.connect(self._on_worker_model_loaded)
         classify_view.current_image_changed.connect(self._on_classify_current_image_changed)
         # Clearing the list resets the model without a current-changed signal.
@@ -175,23 +173,22 @@ class FeatureMapsView(QWidget):
         self._error = None
         self._refresh()
 
-    def _on_worker_features_ready(self, request_id: int, result) -> None:
-        if self._in_flight is None or request_id != self._in_flight[0]:
-            return
-        generation = self._in_flight[2]
-        self._in_flight = None
+    def _on_job_result(self, generation: int, result) -> None:
         if generation == self._generation:
             self._result, self._result_generation = result, generation
             self._drawn = None
-        self._refresh()  # shows it, or asks for the image selected meanwhile
+        self._done()
 
-    def _on_worker_job_failed(self, request_id: int, message: str) -> None:
-        if self._in_flight is None or request_id != self._in_flight[0]:
-            return
-        _, path, generation = self._in_flight
-        self._in_flight = None
+    def _on_job_failed(self, path: str, generation: int, message: str) -> None:
         self._error = (path, generation, message)
-        self._refresh()
+        self._done()
+
+    def _done(self, job=None) -> None:
+        """The job in flight has answered (or ended without): show it, or ask for the image
+        selected meanwhile."""
+        if job is None or self._in_flight is job:
+            self._in_flight = None
+            self._refresh()
 
     def _on_layer_box_activated(self, index: int) -> None:
         self._layer_name = self.layer_box.itemData(index)
@@ -224,7 +221,11 @@ class FeatureMapsView(QWidget):
         if not self.isVisible():
             return  # remembered in self._path; computed when the tab is shown
         if self._in_flight is None:
-            self._in_flight = (self.client.features(self._path), self._path, self._generation)
+            path, generation = self._path, self._generation
+            job = self._in_flight = self.client.features(path)
+            job.partial.connect(lambda result: self._on_job_result(generation, result))
+            job.failed.connect(lambda message: self._on_job_failed(path, generation, message))
+            job.cancelled.connect(lambda: self._done(job))
             self.requests += 1
         if self._result is None:
             self._show_message(f"Computing the feature maps of {name}…")

@@ -51,7 +51,7 @@ class FinetuneView(QWidget):
         self.report = None  # core HealthReport of self.folder
         self.outcome = None  # worker.results.FinetuneOutcome of the last finished run, without its weights
         self._tokens = itertools.count(1)
-        self._jobs: dict[int, tuple[str, int]] = {}  # worker job id -> (kind, token)
+        self._jobs: dict[str, object] = {}  # kind -> the running Job of that kind (one at a time each)
         self._scan_token = self._run_token = 0
         self._run_status = ""
         self._finetuned_active = False
@@ -104,8 +104,6 @@ class FinetuneView(QWidget):
         s.sample_ready.connect(self._on_job_sample_ready)
         s.cache_cleared.connect(self._on_job_cache_cleared)
         w = self.client.worker
-        w.job_finished.connect(self._on_worker_job_finished)
-        w.job_failed.connect(self._on_worker_job_failed)
         w.model_loaded.connect(self._on_worker_model_loaded)
         self.choose_button.clicked.connect(self.choose_folder_dialog)
         self.start_button.clicked.connect(self.start)
@@ -121,12 +119,15 @@ class FinetuneView(QWidget):
     def _start(self, kind: str, make) -> int:
         """Ask the worker for the job ``make(token)`` (a request tuple) of ``kind``; returns the token."""
         token = next(self._tokens)
-        job_id = self.client.run_finetune(make(token))
-        self._jobs[job_id] = (kind, token)
+        job = self.client.run_finetune(make(token))
+        self._jobs[kind] = job
+        job.failed.connect(lambda message: self._on_job_failed(kind, job, message))
+        job.finished.connect(lambda: self._on_job_ended(kind, job, cancelled=False))
+        job.cancelled.connect(lambda: self._on_job_ended(kind, job, cancelled=True))
         return token
 
-    def _job_of(self, kind: str) -> int | None:
-        return next((jid for jid, (k, _) in self._jobs.items() if k == kind), None)
+    def _job_of(self, kind: str):
+        return self._jobs.get(kind)
 
     def is_running(self) -> bool:
         return self._job_of("run") is not None
@@ -160,7 +161,7 @@ class FinetuneView(QWidget):
             return
         scan = self._job_of("scan")
         if scan is not None:
-            self.client.cancel(scan)
+            scan.cancel()
         self.folder = str(folder)
         self.report = None
         self.settings_box.set_own_split(False)
@@ -225,7 +226,7 @@ class FinetuneView(QWidget):
     def cancel(self) -> None:
         job = self._job_of("run")
         if job is not None:
-            self.client.cancel(job)
+            job.cancel()
             self._set_progress("cancelling…")
 
     def _on_job_progressed(self, token: int, ev) -> None:
@@ -353,8 +354,9 @@ class FinetuneView(QWidget):
             self.health.show_error(message)
         self._message(message)
 
-    def _on_worker_job_finished(self, job_id: int, cancelled: bool) -> None:
-        kind, token = self._jobs.pop(job_id, ("", 0))
+    def _on_job_ended(self, kind: str, job, cancelled: bool) -> None:
+        if self._jobs.get(kind) is job:
+            del self._jobs[kind]
         if kind == "run":
             status = "cancelled" if cancelled else (self._run_status or "failed")
             if status == "cancelled":
@@ -364,21 +366,19 @@ class FinetuneView(QWidget):
                 self.results.set_superseded(False)
             self._update_buttons()
             self.run_ended.emit(status)
-        elif kind:
+        else:
             self._update_buttons()
 
-    def _on_worker_job_failed(self, job_id: int, message: str) -> None:
-        if job_id in self._jobs:
-            kind = self._jobs[job_id][0]
-            if kind == "run":
-                self._run_status = "failed"
-                self._set_progress("failed")
-            self._message(message)
-            self._on_worker_job_finished(job_id, cancelled=False)
+    def _on_job_failed(self, kind: str, job, message: str) -> None:
+        if kind == "run":
+            self._run_status = "failed"
+            self._set_progress("failed")
+        self._message(message)
+        self._on_job_ended(kind, job, cancelled=False)
 
     def on_window_closing(self) -> None:
-        for job_id in list(self._jobs):
-            self.client.cancel(job_id)
+        for job in list(self._jobs.values()):
+            job.cancel()
 
     # ------------------------------------------------------------ state and text
 

@@ -23,7 +23,9 @@ from PySide6.QtCore import QObject, Signal
 
 from ...worker.wire import Channel
 from .events import FinetuneEvents, WorkerEvents
+from .job import Job
 
+JOB_EVENTS = {"predictions_ready", "pictures_ready", "features_ready", "job_progressed", "job_finished", "job_failed"}
 RESTART_WINDOW_S = 60.0  # a second death within this stops the restarting
 STOP_WAIT_S = 2.0  # closing: how long the worker gets to stop before it is terminated
 SAVE_WAIT_S = 60.0  # ... unless a save is still writing: a model file is never cut off
@@ -51,7 +53,7 @@ class WorkerClient(QObject):
         self.worker = self.events  # the name views have used for the worker's signals
         self.finetune = FinetuneEvents(self)
         self._next_id = 0
-        self._running: dict[int, str] = {}  # job id -> kind, until it finished or failed
+        self._running: dict[int, Job] = {}  # every job asked for, until it ended
         self._generation = 0
         self._channel: Channel | None = None
         self._process = None
@@ -66,8 +68,6 @@ class WorkerClient(QObject):
         self._arrived.connect(self._on_arrived)
         self.events.ready.connect(self._on_ready)
         self.events.model_loaded.connect(self._on_model_loaded)
-        self.events.job_finished.connect(lambda job, _c: self._running.pop(job, None))
-        self.events.job_failed.connect(lambda job, _m: self._running.pop(job, None))
         self.load_requested.connect(self.load)
         self.weights_file_requested.connect(self.load_file)
         self.device_requested.connect(lambda spec: self._send(("device", spec)))
@@ -89,25 +89,35 @@ class WorkerClient(QObject):
     def load_file(self, path) -> None:
         self._send(("load_file", str(path)))
 
-    def classify(self, paths) -> int:
-        job_id = self._job("classify", ("classify", None, [str(p) for p in paths]))
-        self.classify_requested.emit(job_id, [str(p) for p in paths])
-        return job_id
+    def classify(self, paths) -> Job:
+        """Top-5 of each of ``paths``: ``partial`` gets lists of ImageResult, batch by batch."""
+        paths = [str(p) for p in paths]
+        job = self._job("classify", paths)
+        self.classify_requested.emit(job.id, paths)
+        return job
 
-    def features(self, path) -> int:
-        return self._job("features", ("features", None, str(path)))
+    def features(self, path) -> Job:
+        """Every feature layer's activations for ``path``: ``partial`` gets a FeatureMapsResult."""
+        return self._job("features", str(path))
 
-    def pictures(self, path) -> int:
-        """Ask for ``path``'s thumbnail and preview alone (no forward pass)."""
-        return self._job("pictures", ("pictures", None, str(path)))
+    def pictures(self, path) -> Job:
+        """``path``'s thumbnail and preview alone (no forward pass): ``partial`` gets a PicturesResult."""
+        return self._job("pictures", str(path))
 
-    def run_finetune(self, request: tuple) -> int:
-        """A fine-tune job: ``request`` is ``(kind, token, *args)`` (see worker.finetune_jobs)."""
-        return self._job(f"finetune.{request[0]}", ("finetune", None, tuple(request)))
+    def run_finetune(self, request: tuple) -> Job:
+        """A fine-tune job: ``request`` is ``(kind, token, *args)`` (see worker.finetune_jobs); its
+        results come on ``finetune`` with the token."""
+        job = Job(self.new_id(), f"finetune.{request[0]}", self._cancel_one, self)
+        self._running[job.id] = job
+        self._send(("finetune", job.id, tuple(request)))
+        return job
 
-    def cancel(self, job_id: int | None = None) -> None:
-        """Cancel one job (None: every job asked for so far), whether it has started or not."""
-        self._send(("cancel", job_id, self._next_id))
+    def cancel_all(self) -> None:
+        """Cancel every job asked for so far, whether it has started or not."""
+        self._send(("cancel", None, self._next_id))
+
+    def _cancel_one(self, job_id: int) -> None:
+        self._send(("cancel", job_id, 0))
 
     def cancel_download(self) -> None:
         self._send(("cancel_download",))
@@ -130,11 +140,11 @@ class WorkerClient(QObject):
         """For tests: the worker exits at once, as a native crash would."""
         self._send(("crash", code))
 
-    def _job(self, kind: str, message: tuple) -> int:
-        job_id = self.new_id()
-        self._running[job_id] = kind
-        self._send((message[0], job_id, *message[2:]))
-        return job_id
+    def _job(self, kind: str, *args) -> Job:
+        job = Job(self.new_id(), kind, self._cancel_one, self)
+        self._running[job.id] = job
+        self._send((kind, job.id, *args))
+        return job
 
     def _set_compare(self, on: bool) -> None:
         self._compare = on
@@ -204,8 +214,21 @@ class WorkerClient(QObject):
         _, name, args = message
         if name.startswith("finetune."):
             getattr(self.finetune, name.split(".", 1)[1]).emit(*args)
-        else:
-            getattr(self.events, name).emit(*args)
+            return
+        getattr(self.events, name).emit(*args)
+        job = self._running.get(args[0]) if name in JOB_EVENTS else None
+        if job is None:
+            return
+        if name == "job_progressed":
+            job.progressed.emit(args[1], args[2])
+        elif name == "job_finished":
+            del self._running[job.id]
+            job._end("cancelled" if args[1] else "finished")
+        elif name == "job_failed":
+            del self._running[job.id]
+            job._end("failed", args[1])
+        else:  # a partial result
+            job.partial.emit(args[1])
 
     def _on_ready(self, pid: int) -> None:
         self.pid = pid
@@ -222,10 +245,11 @@ class WorkerClient(QObject):
             code = self._process.exitcode
         why = f"exit code {code}" if code is not None and code >= 0 else \
             f"killed by signal {-code}" if code is not None else "it stopped"
-        failed = sorted(self._running)
-        self._running.clear()
-        for job_id in failed:
-            self.events.job_failed.emit(job_id, f"the model process stopped ({why}) while this was running")
+        failed, self._running = list(self._running.values()), {}
+        for job in failed:
+            message = f"the model process stopped ({why}) while this was running"
+            self.events.job_failed.emit(job.id, message)
+            job._end("failed", message)
         now = time.monotonic()
         self._deaths = [t for t in self._deaths if now - t < RESTART_WINDOW_S] + [now]
         self._channel = None
@@ -255,7 +279,7 @@ class WorkerClient(QObject):
         """Stop the worker: running jobs are cancelled, a save finishes first. True when it
         stopped by itself in time; otherwise it is terminated."""
         self._closing = True
-        saving = any(kind == "finetune.save" for kind in self._running.values())
+        saving = any(job.kind == "finetune.save" for job in self._running.values())
         self._send(("stop",))
         wait_s = max(timeout_ms / 1000, SAVE_WAIT_S if saving else 0)
         if self._process is not None:
