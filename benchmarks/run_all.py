@@ -40,6 +40,7 @@ BENCHES = [
     ("stall", "bench_stall.py", [], ["--drops", "3", "--folder-per-class", "16", "--finetune-per-class", "12"], 360, False),
     ("finetune", "bench_finetune.py", [], ["--per-class", "40"], 600, True),
     ("features", "bench_features.py", [], ["--n", "3", "--warmup", "1"], 240, True),
+    ("recovery", "bench_recovery.py", [], ["--runs", "1"], 300, False),
     ("memory", "bench_memory.py", [], [], 240, False),
     ("soak", "bench_soak.py", [], ["--per-class", "25"], 600, False),
     ("transfer", "bench_transfer.py", [], ["--n", "10"], 180, False),
