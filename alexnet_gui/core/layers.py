@@ -9,47 +9,12 @@ At 224x224 the total is ~0.714 G MACs (1.43 GFLOPs if a MAC is two FLOPs).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 from torch import nn
 
+from .layer_rows import LayerRow, LayerTotals, format_shape, totals
 from .model import AlexNet, check_input_size, meta_model
 
-
-@dataclass(frozen=True)
-class LayerRow:
-    name: str  # state_dict prefix, e.g. "features.0"
-    kind: str  # "Conv2d", "ReLU", ...
-    output_shape: tuple[int, ...]  # (C, H, W) or (F,)
-    params: int
-    macs: int
-    trainable: bool
-
-    @property
-    def is_conv(self) -> bool:
-        return self.kind == "Conv2d"
-
-    @property
-    def is_fc(self) -> bool:
-        return self.kind == "Linear"
-
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        d["output_shape"] = list(self.output_shape)
-        return d
-
-
-@dataclass(frozen=True)
-class LayerTotals:
-    params: int
-    conv_params: int
-    fc_params: int
-    macs: int
-    trainable_params: int
-
-    @property
-    def fc_to_conv_ratio(self) -> float:
-        return self.fc_params / self.conv_params
+__all__ = ["LayerRow", "LayerTotals", "format_shape", "format_table", "layer_table", "totals"]
 
 
 def _conv_out(size: int, k: int, s: int, p: int) -> int:
@@ -97,20 +62,6 @@ def layer_table(input_size: int = 224, model: AlexNet | None = None) -> list[Lay
                 shape = (c, h, w) if prefix == "features" else (c,)
             rows.append(LayerRow(name, type(m).__name__, shape, params, macs, trainable))
     return rows
-
-
-def totals(rows: list[LayerRow]) -> LayerTotals:
-    return LayerTotals(
-        params=sum(r.params for r in rows),
-        conv_params=sum(r.params for r in rows if r.is_conv),
-        fc_params=sum(r.params for r in rows if r.is_fc),
-        macs=sum(r.macs for r in rows),
-        trainable_params=sum(r.params for r in rows if r.trainable),
-    )
-
-
-def format_shape(shape: tuple[int, ...]) -> str:
-    return "x".join(str(s) for s in shape)
 
 
 def format_table(rows: list[LayerRow]) -> str:

@@ -13,11 +13,8 @@ TRAINED_COLUMN = "Trained by the fine-tune"
 
 
 class ModelView(QWidget):
-    """Needs no torch: the table is computed analytically from the layer list.
-
-    It is filled on first show (the core layer module imports torch), so the
-    window appears without waiting for it.
-    """
+    """Shows the layer table the worker computed for the model in use (``ModelInfo.layer_tables``):
+    no torch here. It is filled when shown."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +51,7 @@ class ModelView(QWidget):
         layout.addWidget(self.totals)
         layout.addWidget(self.note)
         self._filled_for: int | None = None
+        self._tables: dict[int, list] = {}  # input size -> LayerRow list, from the worker
         self.num_classes = 1000
         self.mode: str | None = None  # the fine-tune mode of the model in use; None: not fine-tuned
 
@@ -66,8 +64,9 @@ class ModelView(QWidget):
         elif not isinstance(mode, str):
             mode = "unknown"  # a checkpoint that does not say how it was trained
         set_text(self.model_label, f"Model in use: {info.description}")
-        if (len(info.class_names), mode) != (self.num_classes, self.mode):
+        if (len(info.class_names), mode) != (self.num_classes, self.mode) or not self._tables:
             self.num_classes, self.mode = len(info.class_names), mode
+            self._tables = dict(info.layer_tables)
             self._filled_for = None
             if self.isVisible():
                 self.fill(int(self.size_box.currentText()))
@@ -81,11 +80,11 @@ class ModelView(QWidget):
             self.fill(int(text))
 
     def fill(self, input_size: int) -> None:
-        if self._filled_for == input_size:
-            return
-        from ..core.layers import format_shape, layer_table, totals
+        if self._filled_for == input_size or input_size not in self._tables:
+            return  # drawn already, or the model has not loaded yet
+        from ..core.layer_rows import format_shape, totals
 
-        rows = layer_table(input_size, self._meta_model())
+        rows = self._tables[input_size]
         trained = self._trained_prefixes()
         self.table.setHorizontalHeaderLabels([*COLUMNS[:-1], TRAINED_COLUMN if self.mode else COLUMNS[-1]])
         self.table.setRowCount(len(rows))
@@ -113,17 +112,6 @@ class ModelView(QWidget):
         self.totals.setText(text)
         self.totals.setAccessibleName(text)
         self._filled_for = input_size
-
-    def _meta_model(self):
-        """None for the stock 1000-class network; else one with this head, allocating nothing."""
-        if self.num_classes == 1000:
-            return None
-        import torch
-
-        from ..core.model import AlexNet
-
-        with torch.device("meta"):
-            return AlexNet(num_classes=self.num_classes)
 
     def _trained_prefixes(self) -> tuple[str, ...] | None:
         if not self.mode:

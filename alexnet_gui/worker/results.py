@@ -23,6 +23,7 @@ class ModelInfo:
     meta: dict = field(default_factory=dict)
     cuda_available: bool = False
     base_description: str | None = None  # set when a fine-tuned head is active and the base is kept for comparison
+    layer_tables: dict[int, list] = field(default_factory=dict)  # input size -> core.layer_rows.LayerRow list
 
 
 @dataclass

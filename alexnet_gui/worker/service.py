@@ -20,6 +20,7 @@ SINGLE_BATCH = 32  # images per folder step: ~0.3 s on 2 CPU cores, the worst wa
 # the window gets the answer drawn before the pictures arrive.
 PICTURES_AFTER_S = 0.02
 
+LAYER_TABLE_SIZES = (224, 227)  # the Model tab's input sizes: torchvision's and the 2012 paper's
 Emit = Callable[..., None]
 
 
@@ -104,6 +105,7 @@ class ModelService:
     def model_info(self) -> ModelInfo:
         from ..core.device import cuda_available, describe_device
         from ..core.introspect import CONV_LAYERS, conv_layer
+        from ..core.layers import layer_table
 
         b = self.bundle
         weights = {n: conv_layer(b.model, n).weight.detach().float().cpu().contiguous().numpy() for n in CONV_LAYERS}
@@ -113,6 +115,7 @@ class ModelService:
             device_spec=str(self.device), conv_weights=weights, meta=dict(b.meta),
             cuda_available=cuda_available(),
             base_description=self.base_bundle.describe() if self.base_bundle else None,
+            layer_tables={size: layer_table(size, b.model) for size in LAYER_TABLE_SIZES},
         )
 
     def set_device(self, spec: str) -> None:

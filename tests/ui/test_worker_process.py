@@ -143,7 +143,19 @@ APP = textwrap.dedent("""
     window.show()
 
     def loaded(info):
-        print(json.dumps({"worker": window.client.pid, "torch_here": "torch" in sys.modules}), flush=True)
+        window.client.events.model_loaded.disconnect(loaded)
+        window.open_paths([sys.argv[2]])
+        QTimer.singleShot(0, visit)
+
+    def visit():
+        # every tab, as a user looks around: Model's table, Filters, Feature maps, Fine-tune
+        for i in range(window.tabs.count()):
+            window.tabs.setCurrentIndex(i)
+        window.feature_maps_view.features_shown.connect(report)
+
+    def report(*_):
+        print(json.dumps({"worker": window.client.pid, "torch_here": "torch" in sys.modules,
+                          "rows": window.model_view.table.rowCount()}), flush=True)
 
     window.client.events.model_loaded.connect(loaded)
     from PySide6.QtWidgets import QApplication
@@ -154,7 +166,11 @@ APP = textwrap.dedent("""
 def test_a_window_killed_with_sigkill_leaves_no_worker_behind(seeded_weights, tmp_path):
     env = {**os.environ, "ALEXNET_GUI_WORKER_HOST": "process", "QT_QPA_PLATFORM": "offscreen",
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    app = subprocess.Popen([sys.executable, "-c", APP, str(seeded_weights)], cwd=ROOT, env=env,
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (320, 240), (200, 120, 40)).save(photo)
+    app = subprocess.Popen([sys.executable, "-c", APP, str(seeded_weights), str(photo)], cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, text=True)
     try:
         line = app.stdout.readline()
@@ -162,7 +178,8 @@ def test_a_window_killed_with_sigkill_leaves_no_worker_behind(seeded_weights, tm
         report = json.loads(line)
         worker = report["worker"]
         assert alive(worker)
-        assert report["torch_here"] is False  # the window's process never imported torch
+        # the window's process never imported torch, with every tab shown and feature maps drawn
+        assert report["torch_here"] is False and report["rows"] == 21
     finally:
         app.kill()
         app.wait(10)
