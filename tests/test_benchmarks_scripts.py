@@ -1,0 +1,49 @@
+"""Checks on the benchmark scripts that need no window and time nothing: run_all.py
+runs every script, and the transfer benchmark sends what the worker sends, intact."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def test_run_all_runs_every_benchmark_script():
+    spec = importlib.util.spec_from_file_location("bench_run_all_listed", BENCHMARKS / "run_all.py")
+    run_all = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_all)
+    listed = [script for _name, script, *_ in run_all.BENCHES]
+    assert sorted(listed) == sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
+    assert len({name for name, *_ in run_all.BENCHES}) == len(run_all.BENCHES)
+
+
+@pytest.fixture()
+def transfer(monkeypatch):
+    # Imported by its own name from benchmarks/, so the spawned sender finds it there too.
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_transfer
+
+    return bench_transfer
+
+
+def test_transfer_payload_has_the_shapes_the_worker_sends(transfer):
+    import torch
+
+    from alexnet_gui.core.introspect import feature_maps
+    from alexnet_gui.core.model import build_model
+
+    layers, _ = feature_maps(build_model(seed=0), torch.zeros(3, 224, 224))
+    assert [(a.name, a.kind, *a.maps.shape) for a in layers] == [tuple(x) for x in transfer.FEATURE_LAYERS]
+    sent = transfer.arrays_of(transfer.payload("features"))
+    assert [a.dtype for a in sent[:-1]] == [a.maps.dtype for a in layers]
+    assert sent[-1].shape == (224, 224, 3)
+
+
+def test_transfer_arrays_arrive_intact_both_ways(transfer):
+    got = transfer.measure(n=1, warmup=0)  # raises when a payload arrives changed
+    assert set(got["median"]) == {(kind, way) for kind in ("features", "preview") for way in ("pipe", "shm")}
+    assert got["bytes"]["features"] > 4_000_000
+    assert got["bytes"]["preview"] == 640 * 480 * 3
