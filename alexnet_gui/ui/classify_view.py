@@ -39,9 +39,10 @@ class ClassifyView(QWidget):
     current_image_changed = Signal(str)  # path of the selected image ("" when none)
     batch_running_changed = Signal(bool)
 
-    def __init__(self, client, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.client = client
+        self.ctx = ctx
+        self.client = client = ctx.client
         self.images = ImageListModel(self)
         self._batches: dict[int, int] = {}  # folder job id -> its number of images
         self._compare = False
@@ -379,9 +380,7 @@ class ClassifyView(QWidget):
                 self._show_entry(path)
 
     def _status(self, text: str) -> None:
-        win = self.window()
-        if hasattr(win, "statusBar"):
-            win.statusBar().showMessage(text, 8000)
+        self.ctx.status(text)
 
     # ------------------------------------------------------------ selection
 

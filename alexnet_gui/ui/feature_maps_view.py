@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,9 +36,10 @@ class FeatureMapsView(QWidget):
     features_shown = Signal(str, str)  # image path, layer name: a grid was drawn
     channel_shown = Signal(str, int)  # layer name, channel shown large
 
-    def __init__(self, client, classify_view, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, classify_view, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.client = client
+        self.ctx = ctx
+        self.client = client = ctx.client
         self.classify_view = classify_view
         self.requests = 0  # forwards asked of the worker (one per image and model)
         self._path = classify_view.current_path() or ""
@@ -137,11 +137,7 @@ class FeatureMapsView(QWidget):
         """Bring this tab forward with ``layer``'s ``channel`` large (for the current image)."""
         self._layer_name, self._channel = layer, channel
         self._drawn = None
-        tabs = self.parentWidget()
-        while tabs is not None and not isinstance(tabs, QTabWidget):
-            tabs = tabs.parentWidget()
-        if tabs is not None:
-            tabs.setCurrentWidget(self)  # showEvent computes what is missing
+        self.ctx.show_view(self)  # showEvent computes what is missing
         self._refresh()
 
     def current_layer(self):
@@ -155,7 +151,7 @@ class FeatureMapsView(QWidget):
 
     def handle_drop(self, paths) -> bool:
         # Dropped here, an image opens in Classify and its maps show here.
-        return self.classify_view.open_paths(paths) > 0
+        return self.classify_view.open_paths(paths) > 0  # opened there, shown here
 
     # ------------------------------------------------------------ events
 

@@ -20,9 +20,10 @@ HINT = "Hover a filter for its index and weight range; click it to see what it f
 class FiltersView(QWidget):
     filter_clicked = Signal(str, int)  # layer name, output channel
 
-    def __init__(self, client, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.client = client
+        self.ctx = ctx
+        self.client = client = ctx.client
         self._weights: dict = {}  # "features.0" -> (C_out, C_in, k, k) float32
         self._ranges = None  # (C_out, 2) raw min/max of the shown layer
         self._page = 0
@@ -187,10 +188,10 @@ class FiltersView(QWidget):
         return save_grid_dialog(self, self.grid.array(), "Save filters as PNG", f"filters-{self.layer()}{suffix}.png")
 
 
-def add_views(window) -> tuple[FiltersView, FeatureMapsView]:
+def add_views(window, ctx) -> tuple[FiltersView, FeatureMapsView]:
     """Add the Filters and Feature maps tabs to ``window``; a click on a filter opens its maps."""
-    filters = FiltersView(window.client)
-    maps = FeatureMapsView(window.client, window.classify_view)
+    filters = FiltersView(ctx)
+    maps = FeatureMapsView(ctx, window.classify_view)
     window.add_view(filters, "F&ilters", "The learned kernels: conv1's 64 RGB filters and the deeper conv layers'")
     window.add_view(maps, "F&eature maps", "What every layer of `features` computes for the image selected in Classify")
     filters.filter_clicked.connect(maps.show_channel)

@@ -40,11 +40,12 @@ class FinetuneView(QWidget):
     progress_shown = Signal(object)  # a core Progress event, once the bar shows it
     cache_cleared = Signal(int)  # bytes freed
     result_changed = Signal(bool)  # a finished run is there to use or save
+    compare_changed = Signal(bool)  # show the base model's top-5 beside the fine-tuned one
 
-    def __init__(self, client, classify_view=None, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.client = client
-        self.classify_view = classify_view
+        self.ctx = ctx
+        self.client = client = ctx.client
         self.signals = client.finetune  # the fine-tune jobs' events, with our tokens
         self.defaults: dict | None = None
         self.folder: str | None = None
@@ -139,12 +140,11 @@ class FinetuneView(QWidget):
     # ------------------------------------------------------------ folder and report
 
     def choose_folder_dialog(self) -> None:
-        settings = getattr(self.window(), "settings", None)
-        start = settings.value("folders/finetune", str(Path.home()), str) if settings else str(Path.home())
+        settings = self.ctx.settings
+        start = settings.value("folders/finetune", str(Path.home()), str)
         folder = QFileDialog.getExistingDirectory(self, "Choose a folder with one subfolder per class", start)
         if folder:
-            if settings:
-                settings.setValue("folders/finetune", str(Path(folder).parent))
+            settings.setValue("folders/finetune", str(Path(folder).parent))
             self.set_folder(folder)
 
     def handle_drop(self, paths) -> bool:
@@ -258,9 +258,7 @@ class FinetuneView(QWidget):
         self.results.show_cell(true_index, predicted_index)
 
     def _on_results_image_opened(self, path: str) -> None:
-        window = self.window()
-        if hasattr(window, "open_paths"):
-            window.open_paths([path])
+        self.ctx.open_paths([path])
 
     # ------------------------------------------------------------ the model
 
@@ -275,8 +273,7 @@ class FinetuneView(QWidget):
             self.compare_box.setChecked(on)  # comes back here through toggled
             return
         self.client.compare_requested.emit(on)  # before Classify asks again for its image
-        if self.classify_view is not None:
-            self.classify_view.set_compare(on)
+        self.compare_changed.emit(on)
 
     def back_to_base(self) -> None:
         self.set_compare(False)
@@ -299,15 +296,14 @@ class FinetuneView(QWidget):
         if self.outcome is None:
             self._message("Nothing to save yet: run a fine-tune first.")
             return
-        settings = getattr(self.window(), "settings", None)
-        folder = settings.value("folders/finetuned", str(Path.home()), str) if settings else str(Path.home())
+        settings = self.ctx.settings
+        folder = settings.value("folders/finetuned", str(Path.home()), str)
         name = f"{Path(self.outcome.folder).name}-alexnet.pth"
         path, _ = QFileDialog.getSaveFileName(self, "Save fine-tuned model", str(Path(folder) / name), WEIGHTS_FILTER)
         if path:
             if not Path(path).suffix:
                 path += ".pth"
-            if settings:
-                settings.setValue("folders/finetuned", str(Path(path).parent))
+            settings.setValue("folders/finetuned", str(Path(path).parent))
             self.save_to(path)
 
     def save_to(self, path: str) -> bool:
@@ -407,6 +403,4 @@ class FinetuneView(QWidget):
             self.message_shown.emit(text)
 
     def _status(self, text: str) -> None:
-        window = self.window()
-        if hasattr(window, "statusBar"):
-            window.statusBar().showMessage(text, 8000)
+        self.ctx.status(text)

@@ -27,6 +27,7 @@ from .finetune_view import FinetuneView
 from .help_dialogs import show_about, show_shortcuts
 from .labels import set_text
 from .model_view import ModelView
+from .view_context import ViewContext
 from .weights_banner import WeightsBannerWidget
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff *.ppm *.pgm);;All files (*)"
@@ -58,12 +59,15 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.classify_view = ClassifyView(self.client)
+        ctx = ViewContext(self.client, self.settings, status=lambda text: self.statusBar().showMessage(text, 8000),
+                          open_paths=self.open_paths, show_view=self.tabs.setCurrentWidget)
+        self.classify_view = ClassifyView(ctx)
         self.model_view = ModelView()
         self.add_view(self.classify_view, "&Classify", "Drop images and see AlexNet's top-5")
         self.add_view(self.model_view, "&Model", "Every layer's output shape, parameters and multiply-adds")
-        self.filters_view, self.feature_maps_view = add_inside_views(self)
-        self.finetune_view = FinetuneView(self.client, self.classify_view)
+        self.filters_view, self.feature_maps_view = add_inside_views(self, ctx)
+        self.finetune_view = FinetuneView(ctx)
+        self.finetune_view.compare_changed.connect(self.classify_view.set_compare)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -22,6 +22,7 @@ from .scheduler import Ended, Scheduler
 from .wire import Channel
 
 STOP = ("stop",)
+_OWN_PROCESS = False  # set in the spawned worker process: its heap is the model's alone
 
 
 def serve(channel: Channel, on_start=None) -> None:
@@ -133,7 +134,12 @@ def _hold(path: str, emit, limit_s: float = 60.0) -> None:
 
 def _load_quietly(service, weights_path, device_spec) -> None:
     """The first load imports torch and leaves ~230 MB in reference cycles: no collection
-    while it runs, one after, then what exists is kept out of later collections."""
+    while it runs, one after, then what exists is kept out of later collections. Only in
+    the worker's own process: a worker in a thread of the window's process must not
+    freeze the window's heap (its closed windows' cycles would never be collected)."""
+    if not _OWN_PROCESS:
+        service.load(weights_path, device_spec)
+        return
     gc.disable()
     try:
         service.load(weights_path, device_spec)
@@ -167,6 +173,8 @@ def serve_and_close(channel: Channel, on_start=None) -> None:
 
 def process_main(conn) -> None:
     """Entry point of the spawned process. ``conn`` is its end of the pipe."""
+    global _OWN_PROCESS
+    _OWN_PROCESS = True
     try:
         serve_and_close(Channel(conn))
     finally:

@@ -295,4 +295,5 @@ class WorkerClient(QObject):
             self._thread.join(wait_s)
             stopped = not self._thread.is_alive()
         self._channel = None  # the reader closes it once the worker has said "bye" or gone
+        self.local_service = None
         return stopped
