@@ -4,8 +4,8 @@
 table rows (what, measured, reference, ratio, budget, passed) and notes; this
 collects them with the machine's description and its load average before and
 after each script (other work on a 2-core machine moves every number).
-The latency, throughput and fine-tune benchmarks run on CUDA too when there
-is a GPU. Data, weights and caches live in a temp folder removed at the end.
+The latency, feature maps, throughput and fine-tune benchmarks run on CUDA too
+when there is a GPU. Data, weights and caches live in a temp folder removed at the end.
 
 Exit status: 0 when every budget row passed, 1 when any budget row failed
 (RESULTS.md names them under the table and the run's last lines list them),
@@ -208,8 +208,9 @@ def write_results(path: Path, info: dict, mach: dict, results: list[dict], total
         f"- Software: Python {info.get('python')}, torch {info.get('torch')} ({info.get('torch_threads')} intra-op "
         f"threads), torchvision {info.get('torchvision')}, PySide6 {info.get('pyside6')}, Pillow {info.get('pillow')}, "
         f"NumPy {info.get('numpy')}",
-        "- Device: CPU" + (f"; CUDA {info.get('cuda_version')} on {info.get('gpu')} (latency, throughput and "
-                           "fine-tune also run there)" if info.get("cuda") else " (no CUDA device: the CUDA rows are absent)"),
+        "- Device: CPU" + (f"; CUDA {info.get('cuda_version')} on {info.get('gpu')} (latency, feature maps, "
+                           "throughput and fine-tune also run there)" if info.get("cuda")
+                           else " (no CUDA device: the CUDA rows are absent)"),
         "- Weights: seeded random (`build_model(seed=0)` saved to a temp file): the same tensors and the same compute "
         "as the ImageNet file; only accuracies differ. Qt runs offscreen (`QT_QPA_PLATFORM=offscreen`).",
         f"- Whole run: {total_s / 60:.1f} min.",
