@@ -45,7 +45,7 @@ def create_window(argv: Sequence[str] | None = None):
     app.setOrganizationName("alexnet-gui")
     app.setDesktopFileName("io.github.alexnet_gui")
     _set_icon(app)
-    from .ui.main_window import MainWindow
+    from .ui.shell.main_window import MainWindow
 
     window = MainWindow(weights=args.weights, device=args.device)
     if args.paths:

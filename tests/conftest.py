@@ -9,7 +9,7 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The windows' model runs in a thread speaking the worker's pipe, not a spawned process:
 # the same messages, without a torch import per window, and tests may patch the model's
-# code. tests/ui/test_worker_process.py runs the real process, as the app does.
+# code. tests/ui/bridge/test_worker_process.py runs the real process, as the app does.
 os.environ.setdefault("ALEXNET_GUI_WORKER_HOST", "thread")
 
 

@@ -25,8 +25,8 @@ from alexnet_gui.core.images import (
 )
 from alexnet_gui.core.model import AlexNet, model_from_state_dict
 from alexnet_gui.core.prefetch import prepared_ahead
-from alexnet_gui.ui.drop_contents import collect
-from alexnet_gui.ui.early_classify import single_image
+from alexnet_gui.ui.classify.drop_contents import collect
+from alexnet_gui.ui.classify.early_classify import single_image
 
 CORE = Path(__file__).resolve().parents[2] / "alexnet_gui" / "core"
 MODES = {".pbm": "1", ".pgm": "L"}  # Netpbm's bitmap and greymap; every other suffix takes RGB

@@ -1,0 +1,1 @@
+"""Classify: the opened images, their top-5, drop and paste."""

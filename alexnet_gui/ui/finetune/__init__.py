@@ -1,0 +1,1 @@
+"""Fine-tune: folder, settings, live progress and curves, results."""

@@ -1,0 +1,1 @@
+"""Looking inside: the layer table, the learned filters and the feature maps."""
