@@ -21,7 +21,6 @@ PACKAGE = "alexnet_gui.resources"
 # installed icon, as the freedesktop specs ask.
 APP_ID = "io.github.alexnet_gui"
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
-SAMPLE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 
 # Resources inside a zip (a zipimported install) are extracted to temp files
 # that must outlive the call; they are removed when the process exits.
@@ -61,7 +60,9 @@ def icon_path(size: int | None = None) -> Path:
 def sample_images() -> list[Path]:
     """The bundled sample pictures, sorted by file name."""
     folder = _traversable("samples")
-    names = sorted(n.name for n in folder.iterdir() if n.is_file() and Path(n.name).suffix.lower() in SAMPLE_SUFFIXES)
+    from .core.images import IMAGE_EXTENSIONS
+
+    names = sorted(n.name for n in folder.iterdir() if n.is_file() and Path(n.name).suffix.lower() in IMAGE_EXTENSIONS)
     return [resource_path("samples", name) for name in names]
 
 

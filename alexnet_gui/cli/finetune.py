@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..core.finetune.settings import MODES
 from ..core.untrained import base_key
 from .common import EXIT_OK, EXIT_PARTIAL, CliError, StopOnCtrlC, add_model_args, eprint, load_model_for_cli
 
@@ -33,7 +34,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", required=True, metavar="MODEL.pt", help="where to save the fine-tuned model")
     p.add_argument("--val-folder", metavar="DIR", help="validation images, same class subfolders as FOLDER")
     p.add_argument("--val-fraction", type=float, metavar="F", help="validation share when drawing a split (default 0.2)")
-    p.add_argument("--mode", choices=("head", "classifier", "all"),
+    p.add_argument("--mode", choices=MODES,
                    help="head: new fc8 on cached fc7 features (default); classifier: fc6-fc8 on cached "
                    "pool5 features; all: every layer, with augmentation (slow without CUDA)")
     p.add_argument("--epochs", type=int, metavar="N", help="passes over the training images (default 10)")

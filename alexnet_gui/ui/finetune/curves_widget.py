@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ...core.finetune.results import EpochStats
 
 # Data colours (tab10 blue and orange), not chrome: they read on light and dark palettes.
 TRAIN_COLOUR = QColor(31, 119, 180)
@@ -16,21 +17,12 @@ MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 44, 12, 22, 28
 GAP = 16  # between the two plots
 
 
-@dataclass(frozen=True)
-class EpochPoint:
-    epoch: int
-    train_loss: float
-    train_accuracy: float  # 0..1
-    val_loss: float
-    val_accuracy: float  # 0..1
-
-
 class CurvesWidget(QWidget):
     """Two plots side by side: loss (left) and accuracy in % (right); x is the epoch."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.points: list[EpochPoint] = []
+        self.points: list[EpochStats] = []
         self.epochs = 0  # the x axis runs to the planned number of epochs
         self.setMinimumHeight(160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -48,7 +40,7 @@ class CurvesWidget(QWidget):
         self._update_text()
         self.update()
 
-    def add_point(self, point: EpochPoint) -> None:
+    def add_point(self, point: EpochStats) -> None:
         self.points = [p for p in self.points if p.epoch != point.epoch] + [point]
         self.epochs = max(self.epochs, point.epoch)
         self._update_text()

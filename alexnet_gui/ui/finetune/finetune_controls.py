@@ -6,16 +6,15 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QMenu, QPushButton, QVBoxLayout, QWidget
 
+from ...core.finetune.samples import SAMPLE_TITLES
 from ..qtutil import make_label, scrolled
 from .finetune_panels import HealthReportWidget, SettingsWidget
-
-SAMPLES = (("fashion-mnist", "Fashion-MNIST"), ("cifar10", "CIFAR-10"))
 
 
 class FinetuneControls(QWidget):
     """Widgets only; the view connects the buttons and fills the parts."""
 
-    sample_requested = Signal(str)  # a name from SAMPLES
+    sample_requested = Signal(str)  # a name of core.finetune.samples.SAMPLE_TITLES
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -26,7 +25,7 @@ class FinetuneControls(QWidget):
         self.samples_button.setToolTip("Make a small sample data set (30 images per class) and use it")
         menu = QMenu(self.samples_button)
         menu.setToolTipsVisible(True)
-        for name, title in SAMPLES:
+        for name, title in SAMPLE_TITLES.items():
             act = menu.addAction(f"{title} (10 classes)")
             act.setToolTip(f"Write 30 images per class of {title} into the cache and train on them")
             act.triggered.connect(lambda _=False, n=name: self.sample_requested.emit(n))

@@ -16,9 +16,10 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
+from ...core.finetune.results import EpochStats
+from ...core.finetune.samples import SAMPLE_TITLES
 from ..qtutil import set_text
-from .curves_widget import EpochPoint
-from .finetune_controls import SAMPLES, FinetuneControls
+from .finetune_controls import FinetuneControls
 from .finetune_results import FinetuneResultsColumn, describe_progress
 
 WEIGHTS_FILTER = "Fine-tuned model (*.pth *.pt);;All files (*)"
@@ -26,7 +27,7 @@ WEIGHTS_FILTER = "Fine-tuned model (*.pth *.pt);;All files (*)"
 
 def finetune_defaults() -> dict:
     """The form's defaults and modes, read from the core's settings (plain data, no torch)."""
-    from ...core.finetune.settings import MODES, FinetuneSettings
+    from ...core.finetune import MODES, FinetuneSettings
 
     return {"settings": FinetuneSettings().as_dict(), "modes": list(MODES)}
 
@@ -234,7 +235,7 @@ class FinetuneView(QWidget):
             return
         self._set_progress(describe_progress(ev), round(ev.fraction * 1000))
         if ev.phase == "train" and not ev.batches and ev.step > 0 and ev.val_accuracy is not None:
-            self.curves.add_point(EpochPoint(ev.step, ev.loss, ev.accuracy, ev.val_loss, ev.val_accuracy))
+            self.curves.add_point(EpochStats(ev.step, ev.loss, ev.accuracy, ev.val_loss, ev.val_accuracy))
         elif ev.phase == "train" and ev.step == 0 and not ev.batches:
             self.curves.reset(ev.total)
         self.progress_shown.emit(ev)
@@ -322,7 +323,7 @@ class FinetuneView(QWidget):
     # ------------------------------------------------------------ samples and cache
 
     def create_sample(self, name: str) -> None:
-        title = dict(SAMPLES).get(name, name)
+        title = SAMPLE_TITLES.get(name, name)
         self._message(f"Preparing the {title} sample…", warning=False)
         self._start("sample", lambda t: ("sample", t, name))
 

@@ -30,7 +30,6 @@ from .help_dialogs import show_about, show_shortcuts
 from .view_context import ViewContext
 from .weights_banner import WeightsBannerWidget
 
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff *.ppm *.pgm);;All files (*)"
 WEIGHTS_FILTER = "Weights (*.pth *.pt *.ckpt);;All files (*)"
 DEVICES = (("Auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
 # Settings: the base weights and the fine-tuned model on top of them are remembered apart,
@@ -41,6 +40,13 @@ CLI_WEIGHTS_HINT = "pass --weights PATH"  # the core's advice, for the command l
 
 def app_settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "alexnet-gui", "alexnet-gui")
+
+
+def image_filter() -> str:
+    """The Open dialog's filter: every suffix the app reads (core.images decides)."""
+    from ...core.images import IMAGE_GLOBS
+
+    return f"Images ({IMAGE_GLOBS});;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -304,7 +310,7 @@ class MainWindow(QMainWindow):
 
     def open_images_dialog(self) -> None:
         start = self.settings.value("folders/images", str(Path.home()), str)
-        files, _ = QFileDialog.getOpenFileNames(self, "Open images", start, IMAGE_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(self, "Open images", start, image_filter())
         if files:
             self.settings.setValue("folders/images", str(Path(files[0]).parent))
             self.open_paths(files)

@@ -120,3 +120,14 @@ def test_ctrl_c_in_the_terminal_closes_the_window(make_window, qtbot):
     finally:
         signal.signal(signal.SIGINT, before)
         signal.set_wakeup_fd(-1)
+
+
+def test_the_open_dialog_offers_every_suffix_the_app_reads():
+    # One list in core.images: the Open dialog's filter is built from it (.pbm included).
+    import re
+
+    from alexnet_gui.core.images import IMAGE_SUFFIXES
+    from alexnet_gui.ui.shell.main_window import image_filter
+
+    globs = re.search(r"Images \(([^)]*)\)", image_filter()).group(1).split()
+    assert globs == [f"*{s}" for s in IMAGE_SUFFIXES] and "*.pbm" in globs
