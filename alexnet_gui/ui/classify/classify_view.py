@@ -52,7 +52,26 @@ class ClassifyView(QWidget):
         self._mine: dict[int, Job] = {}  # this view's classify jobs still running (folder or single image)
         self._pictures: dict[int, Job] = {}  # its pictures jobs still running
         self._early: EarlyJob | None = None  # the image being dragged, classified ahead of its drop
+        self.splitter = QSplitter()
+        self.splitter.setObjectName("classify-splitter")
+        self.splitter.addWidget(self._build_list())
+        self.detail = ImageDetailWidget()
+        d = self.detail
+        self.preview, self.caption, self.bars, self.compare_bars = d.preview, d.caption, d.bars, d.compare_bars
+        # In a scroll area: the right panel's size hint changes with every caption and
+        # preview, and it must not reach the tab widget (see ``scrolled``).
+        self.splitter.addWidget(scrolled(self.detail))
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([300, 600])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self._build_progress_row())
+        client.worker.model_loaded.connect(self._on_worker_model_loaded)
 
+    # ------------------------------------------------------------ building
+
+    def _build_list(self) -> QStackedWidget:
+        """The opened images with their actions, or a hint while there are none."""
         self.list = QListView()
         self.list.setModel(self.images)
         self.list.setIconSize(QSize(64, 64))
@@ -84,11 +103,10 @@ class ClassifyView(QWidget):
         self.left.addWidget(self.list)
         self.images.rowsInserted.connect(lambda *_: self.left.setCurrentWidget(self.list))
         self.images.modelReset.connect(self._on_images_reset)
+        return self.left
 
-        self.detail = ImageDetailWidget()
-        d = self.detail
-        self.preview, self.caption, self.bars, self.compare_bars = d.preview, d.caption, d.bars, d.compare_bars
-
+    def _build_progress_row(self) -> QWidget:
+        """A folder's progress and its Cancel, shown while one is classified."""
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Folder progress")
         self.cancel_button = QPushButton("Cancel")
@@ -100,21 +118,7 @@ class ClassifyView(QWidget):
         row.addWidget(self.progress, 1)
         row.addWidget(self.cancel_button)
         self.progress_row.hide()
-
-        self.splitter = QSplitter()
-        self.splitter.setObjectName("classify-splitter")
-        self.splitter.addWidget(self.left)
-        # In a scroll area: the right panel's size hint changes with every caption and
-        # preview, and it must not reach the tab widget (see ``scrolled``).
-        self.splitter.addWidget(scrolled(self.detail))
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([300, 600])
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.progress_row)
-
-        w = client.worker
-        w.model_loaded.connect(self._on_worker_model_loaded)
+        return self.progress_row
 
     # ------------------------------------------------------------ opening
 

@@ -53,7 +53,15 @@ class FeatureMapsView(QWidget):
         self._channel = -1  # wanted channel (network order), kept across images
         self._order = np.arange(0)  # channel shown in each grid tile
         self._drawn = None  # what the grid shows now, so a refresh that changes nothing redraws nothing
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._build_controls())
+        layout.addWidget(self._build_stack(self._build_grids()), 1)
+        self._connect(client, classify_view)
 
+    # ------------------------------------------------------------ building
+
+    def _build_controls(self) -> QHBoxLayout:
+        """Layer, scale, sorting and Save, in one row above the grid."""
         self.layer_box = QComboBox()
         self.layer_box.setToolTip("Which layer of `features`: its name, type and output shape (channels×height×width)")
         self.layer_box.setAccessibleName("Layer")
@@ -82,7 +90,10 @@ class FeatureMapsView(QWidget):
         top.addWidget(self.sort_box)
         top.addStretch(1)
         top.addWidget(self.save_button)
+        return top
 
+    def _build_grids(self) -> QSplitter:
+        """Every channel of the layer on the left, the one picked large on the right."""
         self.grid = TileGridWidget()
         self.grid.setToolTip("Every channel of the layer (viridis: dark low, yellow high); click one to see it large")
         self.grid.setAccessibleName("Feature maps grid")
@@ -112,18 +123,20 @@ class FeatureMapsView(QWidget):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        return self.splitter
 
+    def _build_stack(self, grids: QWidget) -> QStackedWidget:
+        """A message (no image, computing, an error) in place of the grids."""
         self.message = QLabel(EMPTY_TEXT)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setAccessibleName(EMPTY_TEXT)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message)
-        self.stack.addWidget(self.splitter)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.stack, 1)
+        self.stack.addWidget(grids)
+        return self.stack
 
+    def _connect(self, client, classify_view) -> None:
         w = client.worker
         w.model_loaded.connect(self._on_worker_model_loaded)
         classify_view.current_image_changed.connect(self._on_classify_current_image_changed)

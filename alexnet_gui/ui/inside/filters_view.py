@@ -29,7 +29,16 @@ class FiltersView(QWidget):
         self._page = 0
         self._dirty = False  # new weights or settings not drawn yet (drawn when shown)
         self._model_text = ""
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._build_controls())
+        self._build_grid(layout)
+        self._sync_pages()
+        client.worker.model_loaded.connect(self._on_worker_model_loaded)
 
+    # ------------------------------------------------------------ building
+
+    def _build_controls(self) -> QHBoxLayout:
+        """Layer, scale, paging and Save, in one row above the grid."""
         self.layer_box = QComboBox()
         self.layer_box.setToolTip("Which conv layer: conv1 sees RGB, so its kernels show in colour; deeper kernels "
                                   "see many channels and are shown averaged over them, in grey")
@@ -70,7 +79,10 @@ class FiltersView(QWidget):
         top.addWidget(self.next_button)
         top.addStretch(1)
         top.addWidget(self.save_button)
+        return top
 
+    def _build_grid(self, layout: QVBoxLayout) -> None:
+        """The title, the kernels' grid and the hovered kernel's line."""
         self.title = QLabel("Loading the model…")
         self.title.setWordWrap(True)
         self.grid = TileGridWidget("Loading the model…")
@@ -81,14 +93,9 @@ class FiltersView(QWidget):
         self.info = QLabel(HINT)
         self.info.setWordWrap(True)
         self.info.setAccessibleName(HINT)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
         layout.addWidget(self.title)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.info)
-        self._sync_pages()
-
-        client.worker.model_loaded.connect(self._on_worker_model_loaded)
 
     # ------------------------------------------------------------ state
 
