@@ -3,30 +3,20 @@ cancelled; saving the model in use names its file in the status bar."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
+import shape_folders
+from shape_folders import SHAPES
 
-COLOURS = {"circles": (220, 40, 40), "squares": (40, 200, 60), "triangles": (50, 70, 230)}
 LONG = 1000  # epochs for a run that is cancelled: far more than a test waits for
 
 pytestmark = pytest.mark.usefixtures("no_modal_dialogs")
 
 
-def make_shapes(root: Path, per_class: int = 8, seed: int = 0) -> Path:
-    rng = random.Random(seed)
-    for kind, colour in COLOURS.items():
-        (root / kind).mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            img = Image.new("RGB", (64, 64), tuple(rng.randint(150, 255) for _ in range(3)))
-            r = rng.randint(12, 20)
-            cx, cy = rng.randint(r, 64 - r), rng.randint(r, 64 - r)
-            draw = ImageDraw.Draw(img)
-            (draw.ellipse if kind == "circles" else draw.rectangle)([cx - r, cy - r, cx + r, cy + r], fill=colour)
-            img.save(root / kind / f"{kind}-{i:02d}.png")
-    return root
+def make_shapes(root: Path, per_class: int = 8, seed: int = 0, classes=tuple(SHAPES)) -> Path:
+    """A seeded ImageFolder of coloured shapes, 8 a class unless asked (tests/shape_folders.py)."""
+    return shape_folders.make_shapes(root, per_class=per_class, seed=seed, classes=classes)
 
 
 @pytest.fixture

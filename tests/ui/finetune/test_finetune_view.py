@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+import shape_folders
+from shape_folders import SHAPES
 from window_events import drop
 
-COLOURS = {"circles": (220, 40, 40), "squares": (40, 200, 60), "triangles": (50, 70, 230)}
 LONG = 1000  # epochs for runs that are cancelled: far more than a test ever waits for
 
 
-def make_shapes(root: Path, classes=tuple(COLOURS), per_class: int = 10, seed: int = 0) -> Path:
-    """A seeded ImageFolder: one subfolder of 64 px coloured shapes per class."""
-    rng = random.Random(seed)
-    for kind in classes:
-        (root / kind).mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            img = Image.new("RGB", (64, 64), tuple(rng.randint(150, 255) for _ in range(3)))
-            draw = ImageDraw.Draw(img)
-            r = rng.randint(12, 20)
-            cx, cy = rng.randint(r, 64 - r), rng.randint(r, 64 - r)
-            box = [cx - r, cy - r, cx + r, cy + r]
-            if kind == "circles":
-                draw.ellipse(box, fill=COLOURS[kind])
-            elif kind == "squares":
-                draw.rectangle(box, fill=COLOURS[kind])
-            else:
-                draw.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=COLOURS[kind])
-            img.save(root / kind / f"{kind}-{i:02d}.png")
-    return root
+def make_shapes(root: Path, per_class: int = 10, seed: int = 0, classes=tuple(SHAPES)) -> Path:
+    """A seeded ImageFolder of coloured shapes, 10 a class unless asked (tests/shape_folders.py)."""
+    return shape_folders.make_shapes(root, per_class=per_class, seed=seed, classes=classes)
 
 
 @pytest.fixture
@@ -75,7 +58,7 @@ def test_drop_folder_train_use_save_and_load_back(make_window, qtbot, shapes, tm
         drop(window, [shapes])
     assert window.tabs.currentWidget() is view  # the folder went to the Fine-tune tab, not Classify
     report = view.report_text()
-    for name in COLOURS:
+    for name in SHAPES:
         assert f"{name}: 10 images" in report
     assert "notes.txt: not an image file" in report
     assert view.start_button.isEnabled()
@@ -109,13 +92,13 @@ def test_drop_folder_train_use_save_and_load_back(make_window, qtbot, shapes, tm
 
     # Use this model: Classify now names the folder's classes; compare shows the base model beside it.
     view.use_button.click()
-    qtbot.waitUntil(lambda: window.model_info.class_names == list(COLOURS), timeout=30000)
+    qtbot.waitUntil(lambda: window.model_info.class_names == list(SHAPES), timeout=30000)
     qtbot.waitUntil(view.compare_box.isEnabled, timeout=5000)
     view.compare_box.setChecked(True)
     window.open_paths([shapes / "squares" / "squares-00.png"])
     cv = window.classify_view
     qtbot.waitUntil(lambda: len(cv.bars.texts()) == 3 and len(cv.compare_bars.texts()) == 5, timeout=30000)
-    assert {t.split(" — ")[0] for t in cv.bars.texts()} == set(COLOURS)
+    assert {t.split(" — ")[0] for t in cv.bars.texts()} == set(SHAPES)
     assert cv.compare_bars.isVisible()
     view.base_button.click()
     qtbot.waitUntil(lambda: len(window.model_info.class_names) == 1000, timeout=30000)
@@ -132,12 +115,12 @@ def test_drop_folder_train_use_save_and_load_back(make_window, qtbot, shapes, tm
     from alexnet_gui.core.weights import load_weights
 
     loaded = load_weights(out)
-    assert loaded.kind == "finetuned" and loaded.class_names == list(COLOURS)
+    assert loaded.kind == "finetuned" and loaded.class_names == list(SHAPES)
 
     # File > Load weights… brings the classes back.
     window.load_weights(str(out))
     qtbot.waitUntil(lambda: window.model_info.source == "finetuned", timeout=60000)
-    assert window.model_info.class_names == list(COLOURS)
+    assert window.model_info.class_names == list(SHAPES)
     assert window.model_info.weights_path == str(out)
 
     with qtbot.waitSignal(view.cache_cleared, timeout=30000):
