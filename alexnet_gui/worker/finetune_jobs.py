@@ -1,11 +1,12 @@
-"""Fine-tune jobs in the worker: the core's callback-driven run as scheduler steps.
+"""Fine-tune jobs in the worker, run as scheduler steps on the worker's one thread.
 
-``core.finetune`` cooperates through a ``yield_point()`` callback, while the
-scheduler runs jobs as iterators of short steps. ``Handoff`` joins the two: the
-core function runs on a helper thread that pauses at every yield point, and
-each step lets it run from one yield point to the next. The two threads take
-turns and never run at once, so between two batches of a fine-tune the worker
-answers classify requests exactly as it does between folder batches.
+A run is ``core.finetune.finetune_steps``, a generator that yields between
+batches: the job delegates to it, so between two batches of a fine-tune the
+worker answers classify requests exactly as it does between folder batches, and
+all torch work stays on this thread. Settings the run needs (one CPU thread for
+the head, its seeded generators) are set and restored around its own steps.
+Work on files alone (scan, save, sample data, clearing the cache) waits on a
+helper thread (``in_thread``).
 
 Each job reports events named ``finetune.<what>`` with the caller's token. A
 finished run stays here (its state dict never crosses to the window); the
@@ -15,6 +16,7 @@ window gets it without the weights and asks for "use" or "save" by its token.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,56 +24,7 @@ from typing import Any
 from ..core.untrained import base_key
 from .results import FinetuneOutcome, ValItem
 
-POLL_SECONDS = 0.1  # how long a step waits on a helper thread that has no yield points
-JOIN_SECONDS = 5.0  # a cancelled helper stops at its next yield point, well within this
-
-
-class Handoff:
-    """Run ``fn(yield_point)`` on a helper thread, one yield point to the next per step."""
-
-    def __init__(self, fn: Callable[[Callable[[], None]], Any], name: str = "finetune") -> None:
-        self._fn = fn
-        self._go = threading.Semaphore(0)
-        self._paused = threading.Semaphore(0)
-        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
-        self.aborted = False
-        self.done = False
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-    def _yield_point(self) -> None:
-        if self.aborted:
-            return
-        self._paused.release()
-        self._go.acquire()
-
-    def _main(self) -> None:
-        try:
-            self.result = self._fn(self._yield_point)
-        except BaseException as exc:  # noqa: BLE001 - handed to the worker's thread, re-raised there
-            self.error = exc
-        finally:
-            self.done = True
-            self._paused.release()
-
-    def abort(self) -> None:
-        """Thread-safe: the helper stops pausing; with ``cancelled()`` true it ends at its next check."""
-        self.aborted = True
-        self._go.release()
-
-    def steps(self) -> Iterator[None]:
-        """Steps; the helper's result is in ``result`` (or ``error``) once exhausted."""
-        self._thread.start()
-        try:
-            self._paused.acquire()
-            while not self.done:
-                yield
-                self._go.release()
-                self._paused.acquire()
-        finally:
-            if not self.done:  # closed early: the job was cancelled between steps
-                self.abort()
-            self._thread.join(JOIN_SECONDS)
+POLL_SECONDS = 0.1  # how long a step waits on a helper thread
 
 
 def in_thread(fn: Callable[[], Any], name: str, finish_on_close: bool = False) -> Iterator[None]:
@@ -139,8 +92,9 @@ class FinetuneJobs:
         self.emit("scanned", token, report)
 
     def _run(self, token: int, cancelled, folder: str, values: dict) -> Iterator[None]:
-        """Train on ``folder`` with settings ``values`` (a plain dict)."""
-        from ..core.finetune import FinetuneCancelled, FinetuneError, FinetuneSettings, run_finetune
+        """Train on ``folder`` with settings ``values`` (a plain dict): the scan on a helper
+        thread (files only), then the run's own steps, one batch each."""
+        from ..core.finetune import FinetuneCancelled, FinetuneError, FinetuneSettings, finetune_steps, scan_folder
         from ..core.memory import return_free_memory
 
         try:
@@ -152,22 +106,23 @@ class FinetuneJobs:
         base = svc.base_bundle or svc.bundle  # a new head is trained on the base, not on a fine-tuned head
         sha = base_key(base.sha256)
 
-        def run(yield_point):
-            return run_finetune(folder, settings, base.model, sha, svc.device,
-                                progress=lambda ev: self.emit("progressed", token, ev),
-                                cancelled=lambda: cancelled() or handoff.aborted, yield_point=yield_point)
+        def progress(event) -> None:
+            self.emit("progressed", token, event)
 
-        handoff = Handoff(run, name="finetune-run")
-        yield from handoff.steps()
-        return_free_memory()
-        if isinstance(handoff.error, FinetuneCancelled):
+        t0 = time.perf_counter()
+        try:
+            report = yield from in_thread(lambda: scan_folder(folder, None, progress, cancelled), "finetune-scan")
+            scanned_s = time.perf_counter() - t0
+            result = yield from finetune_steps(folder, settings, base.model, sha, svc.device, progress, cancelled,
+                                               report=report)
+        except FinetuneCancelled:
             return
-        if isinstance(handoff.error, FinetuneError):
-            self.emit("refused", token, str(handoff.error))
+        except FinetuneError as exc:
+            self.emit("refused", token, str(exc))
             return
-        if handoff.error is not None:
-            raise handoff.error
-        result = handoff.result
+        finally:
+            return_free_memory()
+        result.seconds += scanned_s  # the run's own clock started after the scan
         outcome = FinetuneOutcome(result, sha, folder, val_items(result), token=token)
         self._outcomes = {token: outcome}  # the window keeps one finished run; so does the worker
         self.emit("finished", token, outcome.without_weights())

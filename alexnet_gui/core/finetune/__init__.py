@@ -1,15 +1,15 @@
 """Teaching AlexNet new classes from a folder of images (no Qt here).
 
-Callers use :func:`run_finetune` (the model's side and the CLI) and
-:func:`scan_folder` (the health report shown before a run). Cooperation is by
-callbacks, not a generator: ``progress(Progress)``, ``cancelled() -> bool``
-polled every batch, and ``yield_point()`` called between batches so the thread
-running the fine-tune can serve other requests. See ``run`` for the flow and
-``cache`` for the on-disk feature cache.
+Callers use :func:`finetune_steps` (the model's worker: a generator that yields
+between batches, so the worker's one thread serves other requests between two
+of them), :func:`run_finetune` (the same run to its end: the CLI) and
+:func:`scan_folder` (the health report shown before a run). Both runs take
+``progress(Progress)`` and ``cancelled() -> bool``, polled every batch. See
+``run`` for the flow and ``cache`` for the on-disk feature cache.
 
 Importing this package does not import torch: the settings, modes, sample sets
 and every result type are plain data the window reads directly. The names that
-need torch (``run_finetune``, ``backbone_features``) load it on first use.
+need torch (``run_finetune``, ``finetune_steps``, ``backbone_features``) load it on first use.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .results import EpochStats, FinetuneResult, Mistake, ValPrediction, save_fi
 from .samples import SAMPLE_DATASETS, SAMPLE_TITLES, sample_dataset
 from .settings import MODES, OPTIMIZERS, FinetuneSettings
 
-_NEEDS_TORCH = {"run_finetune": ".run", "backbone_features": ".extract"}
+_NEEDS_TORCH = {"run_finetune": ".run", "finetune_steps": ".run", "backbone_features": ".extract"}
 
 
 def __getattr__(name: str):
@@ -56,6 +56,7 @@ __all__ = [
     "cache_dir",
     "cache_info",
     "clear_cache",
+    "finetune_steps",
     "run_finetune",
     "sample_dataset",
     "save_finetuned",

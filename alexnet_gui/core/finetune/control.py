@@ -1,20 +1,25 @@
-"""Progress events, cancel checks and yield points, shared by every phase.
+"""Progress events, cancel checks and pauses, shared by every phase.
 
-The caller passes three optional callables to ``run_finetune``:
+A fine-tune is a generator of steps (``run.finetune_steps``): it yields between
+batches, so whoever drives it decides what happens there (the model's worker
+answers queued classify requests; ``run_to_end`` just goes on). The caller
+passes two optional callables:
 
 * ``progress(event: Progress)`` - plain dataclass events, at least once per batch;
-* ``cancelled() -> bool`` - polled every batch; True raises FinetuneCancelled;
-* ``yield_point()`` - called between batches so the caller can do other work on
-  the same thread (the GUI worker answers queued classify requests there).
+* ``cancelled() -> bool`` - polled every batch (and between layers of a batch);
+  True raises FinetuneCancelled.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .errors import FinetuneCancelled
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -51,16 +56,13 @@ class RunControl:
         self,
         progress: Callable[[Progress], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
-        yield_point: Callable[[], None] | None = None,
     ) -> None:
         self._progress = progress
         self._cancelled = cancelled
-        self._yield_point = yield_point
 
-    def check(self) -> None:
-        """Between batches: let the caller work, then honour a cancel."""
-        if self._yield_point is not None:
-            self._yield_point()
+    def pause(self) -> Iterator[None]:
+        """Between batches (``yield from``): the step ends here, then a cancel is honoured."""
+        yield
         self.check_cancel()
 
     def check_cancel(self) -> None:
@@ -68,9 +70,27 @@ class RunControl:
         if self._cancelled is not None and self._cancelled():
             raise FinetuneCancelled("fine-tune cancelled")
 
+    # The scan's check between chunks: it reads files without torch and has no steps
+    # (a caller that must stay responsive scans on a helper thread).
+    check = check_cancel
+
     def emit(self, event: Progress) -> None:
         if self._progress is not None:
             self._progress(event)
+
+
+def run_to_end(steps: Generator[None, None, T], between: Callable[[], None] | None = None) -> T:
+    """Drive ``steps`` to its end and return its value; ``between()`` runs at every pause."""
+    try:
+        while True:
+            try:
+                next(steps)
+            except StopIteration as stop:
+                return stop.value
+            if between is not None:
+                between()
+    finally:
+        steps.close()  # ``between`` raised: the run's own cleanup (its helper threads) happens now
 
 
 class Eta:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import replace
 from functools import partial
 
@@ -49,8 +49,9 @@ def train_end_to_end(
     settings: FinetuneSettings,
     device: torch.device,
     control: RunControl,
-) -> tuple[list[EpochStats], torch.Tensor, dict[str, str]]:
-    """Per-epoch stats, final val logits (M, C) on the CPU, and {path: cause} of undecodable images."""
+) -> Generator[None, None, tuple[list[EpochStats], torch.Tensor, dict[str, str]]]:
+    """A step per micro-batch; returns per-epoch stats, final val logits (M, C) on the CPU,
+    and {path: cause} of undecodable images."""
     for p in model.parameters():
         p.requires_grad_(True)
     optimizer = make_optimizer(model, model.classifier[6], settings)
@@ -69,9 +70,9 @@ def train_end_to_end(
             event = Progress("train", epoch - 1, settings.epochs, eta(step), loss=loss)
             control.emit(replace(event, batch=b, batches=batches_per_epoch))
 
-        loss_sum, correct, seen = _train_epoch(model, optimizer, plan, settings.seed, epoch, device, control,
-                                               failed, report)
-        val_logits, val_labels = _evaluate(model, val, device, micro * 2, control, failed)
+        loss_sum, correct, seen = yield from _train_epoch(model, optimizer, plan, settings.seed, epoch, device,
+                                                          control, failed, report)
+        val_logits, val_labels = yield from _evaluate(model, val, device, micro * 2, control, failed)
         val_loss, val_acc = loss_and_accuracy(val_logits, val_labels)
         stats.append(EpochStats(epoch, loss_sum / max(seen, 1), correct / max(seen, 1), val_loss, val_acc))
         control.emit(epoch_event(stats[-1], settings.epochs, eta(epoch * batches_per_epoch)))
@@ -87,7 +88,8 @@ def _epoch_plan(shuffled: list[ImageEntry], batch_size: int, micro: int) -> list
     return plan
 
 
-def _train_epoch(model, optimizer, plan, seed, epoch, device, control, failed, report) -> tuple[float, int, int]:
+def _train_epoch(model, optimizer, plan, seed, epoch, device, control, failed,
+                 report) -> Generator[None, None, tuple[float, int, int]]:
     """One pass over ``plan``: micro-batch gradients add up to each batch's mean, one step a batch.
 
     Returns (summed loss, correct answers, images seen); ``report(batch, mean loss)`` after each step."""
@@ -97,7 +99,7 @@ def _train_epoch(model, optimizer, plan, seed, epoch, device, control, failed, r
     with prepared_ahead(partial(_augmented, seed=seed, epoch=epoch), chunks, ahead=2,
                         name="finetune-augment") as prepared:
         for k, (b, size, _) in enumerate(plan):
-            control.check()
+            yield from control.pause()
             crops, labels, errors = next(prepared)
             failed.update(errors)
             if k == 0 or plan[k - 1][0] != b:
@@ -117,12 +119,12 @@ def _train_epoch(model, optimizer, plan, seed, epoch, device, control, failed, r
     return loss_sum, correct, seen
 
 
-def _evaluate(model, val, device, batch, control, failed) -> tuple[torch.Tensor, torch.Tensor]:
+def _evaluate(model, val, device, batch, control, failed) -> Generator[None, None, tuple[torch.Tensor, torch.Tensor]]:
     """Plain (centre-crop) val logits in eval mode; undecodable images are left out."""
     model.eval()
     logits, labels = [], []
     for s in range(0, len(val), batch):
-        control.check()
+        yield from control.pause()
         crops, ys = [], []
         for entry in val[s : s + batch]:
             try:

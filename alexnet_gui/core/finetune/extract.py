@@ -10,7 +10,7 @@ finished and never leaves half an entry.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +21,7 @@ from ..model import AlexNet
 from ..prefetch import prepared_ahead
 from ..preprocess import normalized_batch, resized_crop
 from .cache import FeatureCache, feature_key
-from .control import Eta, Progress, RunControl
+from .control import Eta, Progress, RunControl, run_to_end
 from .dataset import ImageEntry
 
 LAYER_DIMS = {"pool5": 256 * 6 * 6, "fc7": 4096}
@@ -71,12 +71,28 @@ def extract_features(
     cache: FeatureCache | None = None,
     batch_size: int | None = None,
 ) -> Extracted:
-    """Features of ``entries`` for each view; ``views`` maps a view ("plain", "flip") to
-    how many leading entries need it (validation images come last and need no flip)."""
+    """``extract_steps`` run to its end, for callers with nothing to do between batches."""
+    return run_to_end(extract_steps(model, entries, layer, views, base_sha256, device, control, cache, batch_size))
+
+
+def extract_steps(
+    model: AlexNet,
+    entries: Sequence[ImageEntry],
+    layer: str,
+    views: dict[str, int],
+    base_sha256: str,
+    device: torch.device,
+    control: RunControl,
+    cache: FeatureCache | None = None,
+    batch_size: int | None = None,
+) -> Generator[None, None, Extracted]:
+    """Features of ``entries`` for each view, a step per batch (or per 256 cache reads);
+    ``views`` maps a view ("plain", "flip") to how many leading entries need it
+    (validation images come last and need no flip)."""
     cache = cache or FeatureCache()
     n = len(entries)
     keys = {v: [feature_key(e.sha256, base_sha256, layer, v) for e in entries[:m]] for v, m in views.items()}
-    out, missing = _from_cache(cache, keys, views, n, LAYER_DIMS[layer], control)
+    out, missing = yield from _from_cache(cache, keys, views, n, LAYER_DIMS[layer], control)
 
     done = n - len(missing)
     eta = Eta(n, start_step=done)
@@ -87,7 +103,7 @@ def extract_features(
     paths = [[entries[i].path for i in batch] for batch in batches]
     with prepared_ahead(_decode, paths, name="finetune-decode") as decoded:
         for batch in batches:
-            control.check()
+            yield from control.pause()
             crops, errors = next(decoded)
             failed.update({batch[j]: why for j, why in errors.items()})
             rows = [i for j, i in enumerate(batch) if j not in errors]
@@ -103,12 +119,12 @@ def extract_features(
 
 
 def _from_cache(cache: FeatureCache, keys: dict[str, list[str]], views: dict[str, int], n: int, dim: int,
-                control: RunControl) -> tuple[dict[str, np.ndarray], list[int]]:
+                control: RunControl) -> Generator[None, None, tuple[dict[str, np.ndarray], list[int]]]:
     """Each view's (m, dim) array filled from the cache, and the entries missing from it."""
     out = {v: np.zeros((m, dim), dtype=np.float32) for v, m in views.items()}
     missing: list[int] = []
     for start in range(0, n, _CACHE_CHUNK):
-        control.check()
+        yield from control.pause()
         for i in range(start, min(n, start + _CACHE_CHUNK)):
             for v, m in views.items():
                 if i >= m:

@@ -1,20 +1,19 @@
-"""``run_finetune``: folder in, trained AlexNet and its metrics out.
+"""``finetune_steps``: folder in, trained AlexNet and its metrics out, a step per batch.
 
 scan -> refuse or split -> features (cache or network) -> train -> summarise.
-The base model is never touched: the run works on a private copy. Cooperation
-with the caller goes through three callbacks (see ``control``): progress
-events, a ``cancelled()`` poll and a ``yield_point()`` called between batches,
-where a worker thread can answer other requests before the run goes on. A
-cancel raises FinetuneCancelled and leaves no checkpoint and no partial cache
-entry behind (finished cache entries stay, so a rerun resumes there).
+The base model is never touched: the run works on a private copy. The run is a
+generator that yields between batches, so the model's worker runs it on its own
+thread between other jobs' steps; ``run_finetune`` runs it to its end. Besides
+the steps, the caller gets progress events and a ``cancelled()`` poll (see
+``control``). A cancel raises FinetuneCancelled and leaves no checkpoint and no
+partial cache entry behind (finished cache entries stay, so a rerun resumes there).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,23 +22,14 @@ import torch
 from ..device import place_model
 from ..model import AlexNet, model_from_state_dict, swap_head
 from .cache import FeatureCache
-from .control import Progress, RunControl
+from .control import Progress, RunControl, run_to_end
 from .dataset import HealthReport, ImageEntry, SkippedFile, scan_with, split
 from .endtoend import train_end_to_end
 from .errors import FinetuneError
-from .extract import extract_features
+from .extract import extract_steps
 from .results import EpochStats, FinetuneResult
 from .settings import FinetuneSettings
-from .train import (
-    classifier_net,
-    fold_standardizer,
-    new_head,
-    seeded,
-    single_cpu_thread,
-    standardizer,
-    summarize,
-    train_on_features,
-)
+from .train import classifier_net, fold_standardizer, new_head, own_torch_state, standardizer, summarize, train_on_features
 
 LAYER_FOR_MODE = {"head": "fc7", "classifier": "pool5"}
 
@@ -56,23 +46,49 @@ def run_finetune(
     val_folder: str | os.PathLike | None = None,
     cache: FeatureCache | None = None,
 ) -> FinetuneResult:
-    """Fine-tune a copy of ``base_model`` on ``folder``; raises FinetuneError or FinetuneCancelled."""
+    """Fine-tune a copy of ``base_model`` on ``folder``; raises FinetuneError or FinetuneCancelled.
+
+    ``finetune_steps`` run to its end; ``yield_point()``, when given, runs at every pause between batches.
+    """
+    return run_to_end(finetune_steps(folder, settings, base_model, base_sha256, device, progress, cancelled,
+                                     val_folder, cache), yield_point)
+
+
+def finetune_steps(
+    folder: str | os.PathLike,
+    settings: FinetuneSettings | None,
+    base_model: AlexNet,
+    base_sha256: str,
+    device: torch.device | str = "cpu",
+    progress: Callable[[Progress], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    val_folder: str | os.PathLike | None = None,
+    cache: FeatureCache | None = None,
+    report: HealthReport | None = None,
+) -> Generator[None, None, FinetuneResult]:
+    """The fine-tune as steps: it yields between batches and returns the FinetuneResult.
+
+    ``report``: the folder's health report when the caller scanned it already. The scan
+    reads every file and does no torch work, and it has no steps of its own: a caller
+    that must answer others meanwhile scans on a helper thread and passes the report.
+    """
     t0 = time.perf_counter()
     settings = (settings or FinetuneSettings()).validate()
     device = torch.device(device)
-    control = RunControl(progress, cancelled, yield_point)
-    report = scan_with(folder, val_folder, control)
+    control = RunControl(progress, cancelled)
+    if report is None:
+        report = scan_with(folder, val_folder, control)
     report.raise_if_refused()
     train, val = split(report, settings.val_fraction, settings.seed)
     cache = cache or FeatureCache()
     try:
         model = private_copy(base_model, device)
-        trained = _train(model, report.classes, train, val, settings, base_sha256, device, control, cache)
+        trained = yield from _train(model, report.classes, train, val, settings, base_sha256, device, control, cache)
     except torch.OutOfMemoryError:
         raise FinetuneError(
             f"{device.type.upper()} ran out of memory: try a smaller batch size, mode 'head', or the CPU"
         ) from None
-    control.check()
+    yield from control.pause()
     result = _result(model, report, trained, settings, cache, time.perf_counter() - t0)
     control.emit(Progress("done", 1, 1, 0.0, val_accuracy=result.val_accuracy))
     return result
@@ -88,13 +104,17 @@ class _Trained:
     computed: int  # images that went through the network
 
 
-def _train(model, classes, train, val, settings, base_sha256, device, control, cache) -> _Trained:
+def _train(model, classes, train, val, settings, base_sha256, device, control,
+           cache) -> Generator[None, None, _Trained]:
     """Train ``model`` (the run's private copy) in place, as ``settings.mode`` says."""
     if settings.mode != "all":
-        return _train_on_cache(model, classes, train, val, settings, base_sha256, device, control, cache)
-    with seeded(settings.seed, device):
-        swap_head(model, len(classes))
-        stats, val_logits, failed = train_end_to_end(model, train, val, settings, device, control)
+        return (yield from _train_on_cache(model, classes, train, val, settings, base_sha256, device, control, cache))
+
+    def every_layer():
+        swap_head(model, len(classes))  # its init draws from the seeded generator
+        return (yield from train_end_to_end(model, train, val, settings, device, control))
+
+    stats, val_logits, failed = yield from own_torch_state(every_layer(), device, settings.seed)
     train = [e for e in train if e.path not in failed]
     val = [e for e in val if e.path not in failed]
     skipped = [SkippedFile(p, why) for p, why in failed.items()]
@@ -139,13 +159,14 @@ def private_copy(base_model: AlexNet, device: torch.device) -> AlexNet:
     return place_model(model, device).eval()
 
 
-def _train_on_cache(model, classes, train, val, settings, base_sha256, device, control, cache) -> _Trained:
+def _train_on_cache(model, classes, train, val, settings, base_sha256, device, control,
+                    cache) -> Generator[None, None, _Trained]:
     """Head / classifier modes. Updates ``model`` in place (new fc8, trained layers)."""
     layer = LAYER_FOR_MODE[settings.mode]
     entries = train + val
     # Flipped copies only help training; validation always sees the plain view.
     views = {"plain": len(entries), "flip": len(train)} if settings.flip_view else {"plain": len(entries)}
-    ex = extract_features(model, entries, layer, views, base_sha256, device, control, cache)
+    ex = yield from extract_steps(model, entries, layer, views, base_sha256, device, control, cache)
     failed = [SkippedFile(entries[i].path, why) for i, why in sorted(ex.failed.items())]
     keep_train = [i for i in range(len(train)) if i not in ex.failed]
     keep_val = [i for i in range(len(train), len(entries)) if i not in ex.failed]
@@ -160,19 +181,25 @@ def _train_on_cache(model, classes, train, val, settings, base_sha256, device, c
     x_val = torch.from_numpy(ex.features["plain"][keep_val]).to(device)
     y_val = torch.tensor([entries[i].label for i in keep_val], dtype=torch.long, device=device)
 
-    small = single_cpu_thread(device) if settings.mode == "head" else contextlib.nullcontext()
-    with seeded(settings.seed, device), small:
+    def fit():
         if settings.mode == "head":
             # fc7 scales differ wildly between weights (ImageNet: ~1, random init: ~0.005);
             # the head trains on centred, unit-RMS features and the affine map is folded
             # into its weights afterwards, so the saved model takes raw fc7 unchanged.
             shift, scale = standardizer(x_train)
             net = head = new_head(model, len(classes))
-            x_train, x_val = (x_train - shift) / scale, (x_val - shift) / scale
+            xt, xv = (x_train - shift) / scale, (x_val - shift) / scale
         else:
+            shift = scale = None
             net = classifier_net(model, len(classes))
-            head = net[6]
-        stats, val_logits = train_on_features(net, head, x_train, y_train, x_val, y_val, settings, control)
+            head, xt, xv = net[6], x_train, x_val
+        stats, val_logits = yield from train_on_features(net, head, xt, y_train, xv, y_val, settings, control)
+        return net, shift, scale, stats, val_logits
+
+    # The head's tiny products run on one CPU thread (see train._torch_threads), set
+    # around this run's own steps only: a classify answered between two batches keeps them all.
+    one_thread = 1 if settings.mode == "head" else None
+    net, shift, scale, stats, val_logits = yield from own_torch_state(fit(), device, settings.seed, one_thread)
     if settings.mode == "head":
         model.classifier[6] = fold_standardizer(net, shift, scale)
     else:

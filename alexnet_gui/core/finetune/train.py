@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -23,33 +24,64 @@ from .dataset import ImageEntry
 from .results import EpochStats, ValPrediction
 from .settings import FinetuneSettings
 
-
-@contextlib.contextmanager
-def seeded(seed: int, device: torch.device) -> Iterator[None]:
-    """Seed torch's global generators (dropout draws from them) and restore them after."""
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
+T = TypeVar("T")
 
 
-@contextlib.contextmanager
-def single_cpu_thread(device: torch.device) -> Iterator[None]:
-    """Run tiny ops on one CPU thread, then restore the thread count.
+def own_torch_state(steps: Generator[None, None, T], device: torch.device, seed: int,
+                    cpu_threads: int | None = None) -> Generator[None, None, T]:
+    """``steps`` run with torch state of their own, set before each step and put back after it.
 
-    Training the head is hundreds of (64, 4096) x (4096, C) products; splitting
-    each over two threads costs more in OpenMP barriers than it gains, and when
-    the other core is busy (the GUI, another program) every barrier waits for a
-    time slice: 10x slower measured on a loaded 2-core machine.
+    The global random generators (weight init and dropout draw from them) start at
+    ``seed`` and carry on from one of its steps to the next; on the CPU torch uses
+    ``cpu_threads`` threads when given. While the run is suspended between steps, other
+    jobs of the same process see their own state: they neither draw from its seed nor
+    move it, and they keep the process's thread count.
     """
+    devices = [device.index or 0] if device.type == "cuda" else []
+    threads = cpu_threads if device.type == "cpu" else None
+    state = None  # the run's generator states between its steps
+    try:
+        while True:
+            with torch.random.fork_rng(devices=devices), _torch_threads(threads):
+                if state is None:
+                    torch.manual_seed(seed)
+                else:
+                    _set_rng_states(state, devices)
+                try:
+                    next(steps)
+                except StopIteration as stop:
+                    return stop.value
+                state = _rng_states(devices)
+            yield
+    finally:
+        steps.close()
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Head training is hundreds of (64, 4096) x (4096, C) products; splitting each over
+    two threads costs more in OpenMP barriers than it gains, and when the other core is
+    busy (the GUI, another program) every barrier waits for a time slice: 10x slower
+    measured on a loaded 2-core machine. Hence one thread there, and only there."""
     before = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(1)
+    if n is not None:
+        torch.set_num_threads(n)
     try:
         yield
     finally:
-        if device.type == "cpu":
+        if n is not None:
             torch.set_num_threads(before)
+
+
+def _rng_states(devices: list[int]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    return torch.random.get_rng_state(), [torch.cuda.get_rng_state(d) for d in devices]
+
+
+def _set_rng_states(states: tuple[torch.Tensor, list[torch.Tensor]], devices: list[int]) -> None:
+    cpu, cuda = states
+    torch.random.set_rng_state(cpu)
+    for d, state in zip(devices, cuda):
+        torch.cuda.set_rng_state(state, d)
 
 
 def new_head(model: AlexNet, num_classes: int) -> nn.Linear:
@@ -106,8 +138,9 @@ def train_on_features(
     y_val: torch.Tensor,  # (M,)
     settings: FinetuneSettings,
     control: RunControl,
-) -> tuple[list[EpochStats], torch.Tensor]:
-    """Train ``net`` in place; per-epoch stats and the last epoch's val logits (M, C) on the CPU."""
+) -> Generator[None, None, tuple[list[EpochStats], torch.Tensor]]:
+    """Train ``net`` in place, a step per batch; returns per-epoch stats and the last epoch's
+    val logits (M, C) on the CPU."""
     for p in net.parameters():
         p.requires_grad_(True)
     optimizer = make_optimizer(net, head, settings)
@@ -121,7 +154,7 @@ def train_on_features(
         perm = torch.randperm(n, generator=order).to(x_train.device)
         loss_sum, correct = 0.0, 0
         for start in range(0, n, settings.batch_size):
-            control.check()
+            yield from control.pause()
             idx = perm[start : start + settings.batch_size]
             logits = net(x_train[idx])  # (b, C)
             loss = F.cross_entropy(logits, y_train[idx])
