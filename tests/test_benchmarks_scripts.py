@@ -35,7 +35,7 @@ def test_transfer_payload_has_the_shapes_the_worker_sends(transfer):
     from alexnet_gui.core.introspect import feature_maps
     from alexnet_gui.core.model import build_model
 
-    layers, _ = feature_maps(build_model(seed=0), torch.zeros(3, 224, 224))
+    layers = feature_maps(build_model(seed=0), torch.zeros(3, 224, 224))
     assert [(a.name, a.kind, *a.maps.shape) for a in layers] == [tuple(x) for x in transfer.FEATURE_LAYERS]
     sent = transfer.arrays_of(transfer.payload("features"))
     assert [a.dtype for a in sent[:-1]] == [a.maps.dtype for a in layers]

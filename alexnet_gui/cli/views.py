@@ -106,7 +106,7 @@ def _cmd_features(args) -> int:
         x = preprocess(load_image(args.image))  # (3, 224, 224)
     except ImageLoadError as exc:
         raise CliError(str(exc), EXIT_PARTIAL) from None
-    layers, _ = feature_maps(bundle.model, x)
+    layers = feature_maps(bundle.model, x)
     act = layers[names.index(args.layer)]
     rgb, layout, _ = feature_mosaic(act.maps, args.shared, args.sort, args.scale)
     return _write(rgb, layout, out, f"{act.label} of {Path(args.image).name}")

@@ -233,7 +233,7 @@ class ModelService:
 
         try:
             x = preprocess(load_image(path))
-            layers, _ = feature_maps(self.bundle.model, x)
+            layers = feature_maps(self.bundle.model, x)
         except ImageLoadError as exc:
             raise RuntimeError(str(exc)) from None
         except Exception as exc:  # noqa: BLE001 - reported with the file's name

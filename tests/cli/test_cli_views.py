@@ -37,9 +37,9 @@ def cli_activations(monkeypatch) -> list:
     real, seen = introspect.feature_maps, []
 
     def spy(model, x):
-        layers, logits = real(model, x)
+        layers = real(model, x)
         seen.append(layers)
-        return layers, logits
+        return layers
 
     monkeypatch.setattr(introspect, "feature_maps", spy)
     return seen
@@ -90,7 +90,7 @@ def test_features_grid_is_the_layers_activations(capsys, tmp_path, make_image, s
     code, text, _ = run(capsys, "features", "--weights", seeded_weights, "--layer", "features.1", image, "--out", out)
     assert code == 0 and "features.1 ReLU 64x55x55" in text
     (computed,) = cli_activations
-    layers, _ = feature_maps(seeded_model, preprocess(load_image(image)))
+    layers = feature_maps(seeded_model, preprocess(load_image(image)))
     for got, want in zip(computed, layers, strict=True):  # the values, before any colour map
         assert_close_to_scale(got.maps, want.maps, what=got.name)
     # The PNG is exactly the render of the CLI's own maps; never pixels from two float paths,
@@ -109,7 +109,7 @@ def test_features_shared_sorted_last_pool(capsys, tmp_path, make_image, seeded_w
                      "--shared", "--sort", "--out", out)
     assert code == 0
     (computed,) = cli_activations
-    layers, _ = feature_maps(seeded_model, preprocess(load_image(image)))
+    layers = feature_maps(seeded_model, preprocess(load_image(image)))
     assert_close_to_scale(computed[12].maps, layers[12].maps)
     # drawn from the CLI's own maps (see above); near-equal means may sort either way across paths
     expected, layout, order = feature_mosaic(computed[12].maps, shared=True, sort_by_mean=True)

@@ -115,7 +115,7 @@ def test_feature_grid_is_the_layers_activations_in_viridis(seeded_model):
     rng = np.random.default_rng(0)
     import torch
 
-    layers, _ = feature_maps(seeded_model, torch.from_numpy(rng.normal(size=(3, 224, 224)).astype(np.float32)))
+    layers = feature_maps(seeded_model, torch.from_numpy(rng.normal(size=(3, 224, 224)).astype(np.float32)))
     maps = layers[1].maps  # features.1 ReLU (64, 55, 55)
     for shared in (False, True):
         rgb, layout, order = feature_mosaic(maps, shared=shared)

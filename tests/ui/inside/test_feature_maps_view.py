@@ -37,7 +37,7 @@ def core_layers(weights, path):
 
     model = build_model()
     model.load_state_dict(torch.load(weights, weights_only=True))
-    layers, _ = feature_maps(model.eval(), preprocess(load_image(path)))
+    layers = feature_maps(model.eval(), preprocess(load_image(path)))
     return layers
 
 
