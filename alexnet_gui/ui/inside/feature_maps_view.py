@@ -103,9 +103,9 @@ class FeatureMapsView(QWidget):
         self.channel_view = TileGridWidget(PICK_TEXT)
         self.channel_view.setToolTip("The selected channel, large")
         self.channel_view.setAccessibleName("Selected channel")
-        self.stats = QLabel(PICK_TEXT)
+        self.stats = QLabel()  # the picked channel's numbers; the large view says what to do before a pick
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.stats.setAccessibleName(PICK_TEXT)
+        self.stats.setAccessibleName("Selected channel's statistics")
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
@@ -298,8 +298,8 @@ class FeatureMapsView(QWidget):
         if not 0 <= self._channel < c:
             self.grid.set_selected(-1)
             self.channel_view.set_mosaic(None)
-            self.stats.setText(PICK_TEXT)
-            self.stats.setAccessibleName(PICK_TEXT)
+            self.stats.clear()
+            self.stats.setAccessibleName("Selected channel's statistics")
             return
         ch = self._channel
         self.grid.set_selected(int(np.flatnonzero(self._order == ch)[0]))
