@@ -1,0 +1,85 @@
+"""Exporting the app's AlexNet to ONNX: the whole network, or cut at pool5 / fc7.
+
+The exporter is torch.export's (``dynamo=True``, which needs onnxscript): the
+TorchScript-based one is deprecated since torch 2.9. Opset 18, the batch axis
+dynamic, height and width fixed at 224 (the app's crop). The model is exported
+as it is placed (channels-last weights on the CPU give the same graph).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+
+import torch
+from torch import nn
+
+from ..model import AlexNet
+from ..preprocess import CROP_SIZE
+from . import GRAPH_KINDS
+
+OPSET = 18
+INPUT_NAME = "input"
+OUTPUT_NAMES = {"logits": "logits", "pool5": "pool5", "fc7": "fc7"}
+
+
+class Truncated(nn.Module):
+    """AlexNet up to pool5 (B, 9216) or fc7 after its ReLU (B, 4096), as
+    ``core.finetune.extract.backbone_features`` computes them in eval mode."""
+
+    def __init__(self, model: AlexNet, layer: str) -> None:
+        super().__init__()
+        if layer not in ("pool5", "fc7"):
+            raise ValueError(f"no truncated graph ends at {layer!r}")
+        self.features, self.avgpool, self.layer = model.features, model.avgpool, layer
+        self.head = model.classifier[:6] if layer == "fc7" else nn.Identity()  # dropout, fc6, relu, dropout, fc7, relu
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.flatten(self.avgpool(self.features(x)), 1)  # (B, 9216)
+        return self.head(x)  # (B, 9216) or (B, 4096)
+
+
+def graph_module(model: AlexNet, kind: str) -> nn.Module:
+    if kind not in GRAPH_KINDS:
+        raise ValueError(f"unknown graph {kind!r}: use {', '.join(GRAPH_KINDS)}")
+    return model if kind == "logits" else Truncated(model, kind).eval()
+
+
+def export_onnx_bytes(model: AlexNet, kind: str = "logits") -> bytes:
+    """The ONNX graph of ``model`` (``kind``: logits, pool5 or fc7) as bytes."""
+    module = graph_module(model, kind)
+    module.eval()
+    device = next(model.parameters()).device
+    example = torch.zeros(2, 3, CROP_SIZE, CROP_SIZE, device=device)  # batch 2: a batch of 1 would be specialised
+    buffer = io.BytesIO()
+    batch = torch.export.Dim("batch", min=1, max=65536)
+    with warnings.catch_warnings(), _quiet_exporter():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (example,), buffer, dynamo=True, opset_version=OPSET, input_names=[INPUT_NAME],
+                          output_names=[OUTPUT_NAMES[kind]], dynamic_shapes={"x": {0: batch}}, verbose=False)
+    return buffer.getvalue()
+
+
+class _quiet_exporter:  # noqa: N801 - a context manager used like a function
+    """The exporter logs each of its passes at INFO on torch.onnx's logger; the app has its own lines."""
+
+    def __enter__(self):
+        self.logger = logging.getLogger("torch.onnx")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.WARNING)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.logger.setLevel(self.level)
+
+
+def add_metadata(onnx_bytes: bytes, metadata: dict[str, str]) -> bytes:
+    """The same graph with ``metadata`` in its metadata_props (keys and values are strings)."""
+    import onnx
+
+    proto = onnx.load_from_string(onnx_bytes)
+    for key, value in metadata.items():
+        prop = proto.metadata_props.add()
+        prop.key, prop.value = str(key), str(value)
+    return proto.SerializeToString()

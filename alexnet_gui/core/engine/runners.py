@@ -1,0 +1,92 @@
+"""The two ways to run a graph: ONNX Runtime sessions and the torch model itself.
+
+Both take a (B, 3, 224, 224) float32 batch (NumPy or a CPU tensor) and return
+float32 NumPy: logits (B, C), or pool5 (B, 9216) / fc7 (B, 4096) features.
+ONNX Runtime is imported here only, so only the worker and the command line load it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..model import AlexNet
+
+CPU_PROVIDER = "CPUExecutionProvider"
+CUDA_PROVIDER = "CUDAExecutionProvider"
+
+
+def as_array(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().float().cpu().numpy()
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def ort_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401 - only whether it imports
+    except ImportError:
+        return False
+    return True
+
+
+def ort_providers(device: torch.device) -> list[str] | None:
+    """The providers for ``device``, or None when ONNX Runtime cannot run there (CUDA without its provider)."""
+    import onnxruntime as ort
+
+    if device.type == "cpu":
+        return [CPU_PROVIDER]
+    if device.type == "cuda" and CUDA_PROVIDER in ort.get_available_providers():
+        return [(CUDA_PROVIDER, {"device_id": device.index or 0}), CPU_PROVIDER]
+    return None
+
+
+def session_options(threads: int):
+    """One team of ``threads`` intra-op threads that sleep when idle: ONNX Runtime's
+    spinning threads would otherwise take the cores from torch's team after each run."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # errors only
+    return options
+
+
+class OrtRunner:
+    """An ONNX Runtime session over one graph file."""
+
+    name = "onnxruntime"
+
+    def __init__(self, path: str | Path, providers: list, threads: int) -> None:
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        self.session = ort.InferenceSession(str(path), session_options(threads), providers=providers)
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, x) -> np.ndarray:
+        return self.session.run(None, {self.input_name: as_array(x)})[0]
+
+
+class TorchRunner:
+    """The torch model, eval mode and inference mode; ``kind`` logits, pool5 or fc7."""
+
+    name = "torch"
+
+    def __init__(self, model: AlexNet, kind: str = "logits", device: torch.device | None = None) -> None:
+        from .graphs import graph_module
+
+        self.module = graph_module(model, kind)
+        self.device = device or next(model.parameters()).device
+
+    def __call__(self, x) -> np.ndarray:
+        x = torch.from_numpy(as_array(x)) if not isinstance(x, torch.Tensor) else x
+        self.module.eval()
+        with torch.inference_mode():
+            return self.module(x.to(self.device, non_blocking=True)).float().cpu().numpy()
