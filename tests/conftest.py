@@ -45,6 +45,17 @@ def isolated_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def two_threads():
+    """torch on 2 CPU threads for the test (whatever ALEXNET_GUI_TEST_THREADS set), then as before."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield 2
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def no_modal_dialogs(monkeypatch):
     """Modal warnings are recorded instead of blocking the test: the list of their texts."""
     from PySide6.QtWidgets import QMessageBox

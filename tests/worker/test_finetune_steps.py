@@ -19,16 +19,6 @@ LONG = 1000  # epochs for a run that is cancelled
 
 
 @pytest.fixture
-def two_threads():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield 2
-    torch.set_num_threads(before)
-
-
-@pytest.fixture
 def worker(tmp_path):
     """A worker's scheduler, model service (the untrained seeded model, on the CPU) and
     fine-tune jobs, stepped by the test as the worker's loop steps them."""

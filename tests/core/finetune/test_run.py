@@ -36,20 +36,6 @@ def metrics(result):
 
 
 @pytest.fixture
-def count_forwards(monkeypatch):
-    """How many images went through the backbone (all views)."""
-    seen = {"images": 0}
-    real = extract_module.backbone_features
-
-    def counting(model, x, layer, *args):
-        seen["images"] += x.shape[0]
-        return real(model, x, layer, *args)
-
-    monkeypatch.setattr(extract_module, "backbone_features", counting)
-    return seen
-
-
-@pytest.fixture
 def small(tmp_path):
     """15 images: 12 to train, 1 per class to validate. For tests where accuracy is not the point."""
     return make_shapes(tmp_path / "small", per_class=5)

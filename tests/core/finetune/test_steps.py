@@ -29,28 +29,6 @@ def drive(steps, between=lambda: None):
         between()
 
 
-@pytest.fixture
-def count_forwards(monkeypatch):
-    seen = {"images": 0}
-    real = extract_module.backbone_features
-
-    def counting(model, x, layer, *args):
-        seen["images"] += x.shape[0]
-        return real(model, x, layer, *args)
-
-    monkeypatch.setattr(extract_module, "backbone_features", counting)
-    return seen
-
-
-@pytest.fixture
-def two_threads():
-    """The process's own thread count for these tests (any machine, any ALEXNET_GUI_TEST_THREADS)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield 2
-    torch.set_num_threads(before)
-
-
 def test_the_run_pauses_between_every_two_batches(shapes, seeded_model, monkeypatch):
     monkeypatch.setattr(extract_module, "extract_batch_size", lambda device: 6)  # 36 images: 6 batches
     settings = FinetuneSettings(epochs=2, batch_size=8)
