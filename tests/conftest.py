@@ -11,6 +11,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # the same messages, without a torch import per window, and tests may patch the model's
 # code. tests/ui/bridge/test_worker_process.py runs the real process, as the app does.
 os.environ.setdefault("ALEXNET_GUI_WORKER_HOST", "thread")
+# Torch classifies unless a test asks for ONNX Runtime (the engine tests do): exporting
+# AlexNet takes seconds, and each test has a cache folder of its own.
+os.environ.setdefault("ALEXNET_GUI_ENGINE", "torch")
 
 
 import pytest  # noqa: E402

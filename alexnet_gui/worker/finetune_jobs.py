@@ -114,7 +114,7 @@ class FinetuneJobs:
             report = yield from in_thread(lambda: scan_folder(folder, None, progress, cancelled), "finetune-scan")
             scanned_s = time.perf_counter() - t0
             result = yield from finetune_steps(folder, settings, base.model, sha, svc.device, progress, cancelled,
-                                               report=report)
+                                               report=report, engine=svc.engines.extraction_engine(base))
         except FinetuneCancelled:
             return
         except FinetuneError as exc:

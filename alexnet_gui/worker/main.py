@@ -108,6 +108,8 @@ def _handle(message: tuple, service, finetune, scheduler: Scheduler, emit) -> No
             service.load_weights_file(*args)
         elif kind == "device":
             service.set_device(*args)
+        elif kind == "engine":
+            service.set_engine(*args)
         elif kind == "compare":
             service.set_compare(*args)
         elif kind == "restore_base":

@@ -24,6 +24,9 @@ class ModelInfo:
     cuda_available: bool = False
     base_description: str | None = None  # set when a fine-tuned head is active and the base is kept for comparison
     layer_tables: dict[int, list] = field(default_factory=dict)  # input size -> core.layer_rows.LayerRow list
+    engine: str = "torch"  # what runs the forward passes now: "torch" | "onnxruntime"
+    engine_reason: str | None = None  # why torch runs although ONNX Runtime was asked for (or is being checked)
+    engine_choice: str = "auto"  # what was asked for: "auto" | "torch" | "onnxruntime"
 
 
 @dataclass

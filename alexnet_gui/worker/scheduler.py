@@ -44,6 +44,7 @@ class Scheduler:
         self._last_started = 0
         self._cancel_ahead: set[int] = set()
         self._cancel_all_upto = 0
+        self._background_ids = itertools.count(-1, -1)
 
     # ------------------------------------------------------------ any thread
 
@@ -79,6 +80,21 @@ class Scheduler:
             return
         self._jobs[job_id] = (steps, cancel)
         self._ready.insert(0, job_id)
+
+    def start_background(self, factory: JobFactory) -> int:
+        """A job of the worker's own (no request, no window-side handle): it steps like
+        the others, behind every new request, a window's cancel never reaches it and its
+        end is not reported. Its id is negative; returns it."""
+        job_id = next(self._background_ids)
+        cancel = threading.Event()
+        try:
+            steps = iter(factory(cancel.is_set))
+        except Exception:  # noqa: BLE001 - the worker's own job: logged, nothing to report
+            traceback.print_exc()
+            return job_id
+        self._jobs[job_id] = (steps, cancel)
+        self._ready.append(job_id)
+        return job_id
 
     def busy(self) -> bool:
         return bool(self._jobs)
@@ -138,4 +154,5 @@ class Scheduler:
         self._jobs.pop(ended.job_id, None)
         with self._lock:
             self._flags.pop(ended.job_id, None)
-        self._on_end(ended)
+        if ended.job_id >= 0:  # a background job has no one waiting for its end
+            self._on_end(ended)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from .engines import Engines
 from .results import FeatureMapsResult, ImageResult, ModelInfo, PicturesResult
 from .scheduler import Scheduler
 
@@ -34,6 +35,7 @@ class ModelService:
         self.device = None
         self.device_spec = "auto"
         self._download_cancel = threading.Event()
+        self.engines = Engines(self)
 
     # ------------------------------------------------------------ model
 
@@ -100,6 +102,7 @@ class ModelService:
             self._fallback_to_cpu(exc)
             bundle.to(self.device)
         self.bundle = bundle
+        self.engines.installed(bundle, self.base_bundle)
         self.emit("model_loaded", self.model_info())
 
     def model_info(self) -> ModelInfo:
@@ -116,7 +119,20 @@ class ModelService:
             cuda_available=cuda_available(),
             base_description=self.base_bundle.describe() if self.base_bundle else None,
             layer_tables={size: layer_table(size, b.model) for size in LAYER_TABLE_SIZES},
+            **self._engine_info(),
         )
+
+    def _engine_info(self) -> dict:
+        engine = self.engines.engine_for(self.bundle)
+        return {"engine": engine.name if engine else "torch", "engine_reason": engine.reason if engine else None,
+                "engine_choice": self.engines.choice}
+
+    def set_engine(self, choice: str) -> None:
+        """auto, torch or onnxruntime from now on (the model in use is prepared again)."""
+        try:
+            self.engines.set_choice(choice)
+        except ValueError as exc:
+            self.emit("notice", str(exc))
 
     def set_device(self, spec: str) -> None:
         from ..core.device import DeviceError, resolve_device
@@ -137,6 +153,7 @@ class ModelService:
 
         self.emit("notice", f"{self.device} failed ({str(exc).splitlines()[0][:120]}); using the CPU")
         self.device, self.device_spec = torch.device("cpu"), "cpu"
+        self.engines.reset_to_torch("the GPU failed: torch runs on the CPU")
         for b in (self.bundle, self.base_bundle):
             if b is not None:
                 b.to(self.device)
@@ -213,7 +230,7 @@ class ModelService:
         logits, t0 = None, time.perf_counter()
         if batch.tensors is not None:
             try:
-                logits = forward(bundle.model, batch.tensors, self.device)
+                logits = self.engines.forward(bundle, batch.tensors)
             except RuntimeError as exc:
                 if self.device.type != "cuda" or not is_out_of_memory(exc):
                     raise

@@ -8,8 +8,8 @@ as it is placed (channels-last weights on the CPU give the same graph).
 
 from __future__ import annotations
 
-import io
 import logging
+import threading
 import warnings
 
 import torch
@@ -22,6 +22,9 @@ from . import GRAPH_KINDS
 OPSET = 18
 INPUT_NAME = "input"
 OUTPUT_NAMES = {"logits": "logits", "pool5": "pool5", "fc7": "fc7"}
+# torch.export keeps tracing state per process: two exports at once (a background
+# export of one model, a re-export of another) fail, so they take turns.
+_EXPORT_LOCK = threading.Lock()
 
 
 class Truncated(nn.Module):
@@ -46,19 +49,23 @@ def graph_module(model: AlexNet, kind: str) -> nn.Module:
     return model if kind == "logits" else Truncated(model, kind).eval()
 
 
-def export_onnx_bytes(model: AlexNet, kind: str = "logits") -> bytes:
-    """The ONNX graph of ``model`` (``kind``: logits, pool5 or fc7) as bytes."""
+def export_onnx_proto(model: AlexNet, kind: str = "logits"):
+    """The ONNX graph of ``model`` (``kind``: logits, pool5 or fc7) as an ``onnx.ModelProto``."""
     module = graph_module(model, kind)
     module.eval()
     device = next(model.parameters()).device
     example = torch.zeros(2, 3, CROP_SIZE, CROP_SIZE, device=device)  # batch 2: a batch of 1 would be specialised
-    buffer = io.BytesIO()
     batch = torch.export.Dim("batch", min=1, max=65536)
-    with warnings.catch_warnings(), _quiet_exporter():
+    with _EXPORT_LOCK, warnings.catch_warnings(), _quiet_exporter():
         warnings.simplefilter("ignore")
-        torch.onnx.export(module, (example,), buffer, dynamo=True, opset_version=OPSET, input_names=[INPUT_NAME],
-                          output_names=[OUTPUT_NAMES[kind]], dynamic_shapes={"x": {0: batch}}, verbose=False)
-    return buffer.getvalue()
+        program = torch.onnx.export(module, (example,), None, dynamo=True, opset_version=OPSET,
+                                    input_names=[INPUT_NAME], output_names=[OUTPUT_NAMES[kind]],
+                                    dynamic_shapes={"x": {0: batch}}, verbose=False)
+    return program.model_proto
+
+
+def export_onnx_bytes(model: AlexNet, kind: str = "logits") -> bytes:
+    return export_onnx_proto(model, kind).SerializeToString()
 
 
 class _quiet_exporter:  # noqa: N801 - a context manager used like a function

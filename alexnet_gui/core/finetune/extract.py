@@ -70,9 +70,11 @@ def extract_features(
     control: RunControl,
     cache: FeatureCache | None = None,
     batch_size: int | None = None,
+    engine=None,
 ) -> Extracted:
     """``extract_steps`` run to its end, for callers with nothing to do between batches."""
-    return run_to_end(extract_steps(model, entries, layer, views, base_sha256, device, control, cache, batch_size))
+    return run_to_end(extract_steps(model, entries, layer, views, base_sha256, device, control, cache, batch_size,
+                                    engine))
 
 
 def extract_steps(
@@ -85,10 +87,13 @@ def extract_steps(
     control: RunControl,
     cache: FeatureCache | None = None,
     batch_size: int | None = None,
+    engine=None,
 ) -> Generator[None, None, Extracted]:
     """Features of ``entries`` for each view, a step per batch (or per 256 cache reads);
     ``views`` maps a view ("plain", "flip") to how many leading entries need it
-    (validation images come last and need no flip)."""
+    (validation images come last and need no flip). ``engine``: a ``core.engine``
+    InferenceEngine whose gated ONNX Runtime graph computes the features (torch when
+    it has none for ``layer``)."""
     cache = cache or FeatureCache()
     n = len(entries)
     keys = {v: [feature_key(e.sha256, base_sha256, layer, v) for e in entries[:m]] for v, m in views.items()}
@@ -100,6 +105,7 @@ def extract_steps(
     failed: dict[int, str] = {}
     batches = even_batches(missing, batch_size or extract_batch_size(device))
     model.eval()
+    runner = engine.features_runner(layer) if engine is not None and batches else None  # None: torch
     paths = [[entries[i].path for i in batch] for batch in batches]
     with prepared_ahead(_decode, paths, name="finetune-decode") as decoded:
         for batch in batches:
@@ -108,7 +114,7 @@ def extract_steps(
             failed.update({batch[j]: why for j, why in errors.items()})
             rows = [i for j, i in enumerate(batch) if j not in errors]
             if rows:
-                _forward_views(model, crops, rows, views, layer, out, device, control)
+                _forward_views(model, crops, rows, views, layer, out, device, control, runner)
                 for v, m in views.items():
                     for i in rows:
                         if i < m:
@@ -145,17 +151,23 @@ def even_batches(items: list[int], most: int) -> list[list[int]]:
 
 
 def _forward_views(model: AlexNet, crops: list[np.ndarray], rows: list[int], views: dict[str, int], layer: str,
-                   out: dict[str, np.ndarray], device: torch.device, control: RunControl) -> None:
-    """Features of one batch's decoded ``crops`` (entries ``rows``) into ``out``, for every view that wants them."""
-    x = normalized_batch(crops).to(device)  # (b, 3, 224, 224)
+                   out: dict[str, np.ndarray], device: torch.device, control: RunControl, runner=None) -> None:
+    """Features of one batch's decoded ``crops`` (entries ``rows``) into ``out``, for every view that wants them;
+    ``runner`` (an ONNX Runtime graph ending at ``layer``) computes them when given."""
+    x = normalized_batch(crops)  # (b, 3, 224, 224)
+    x = x if runner is not None else x.to(device)
     with torch.inference_mode():
         for v, m in views.items():
             sel = [j for j, i in enumerate(rows) if i < m]
             if sel:
                 xv = x[sel] if len(sel) < len(rows) else x
                 xv = xv if v == "plain" else xv.flip(-1)
-                feats = backbone_features(model, xv, layer, control.check_cancel)
-                out[v][[rows[j] for j in sel]] = feats.float().cpu().numpy()  # (b, D)
+                if runner is not None:
+                    control.check_cancel()
+                    feats = runner(xv)  # (b, D) float32 NumPy
+                else:
+                    feats = backbone_features(model, xv, layer, control.check_cancel).float().cpu().numpy()
+                out[v][[rows[j] for j in sel]] = feats  # (b, D)
 
 
 def _decode(paths: list[str]) -> tuple[list[np.ndarray], dict[int, str]]:

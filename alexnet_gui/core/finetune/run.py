@@ -65,12 +65,15 @@ def finetune_steps(
     val_folder: str | os.PathLike | None = None,
     cache: FeatureCache | None = None,
     report: HealthReport | None = None,
+    engine=None,
 ) -> Generator[None, None, FinetuneResult]:
     """The fine-tune as steps: it yields between batches and returns the FinetuneResult.
 
     ``report``: the folder's health report when the caller scanned it already. The scan
     reads every file and does no torch work, and it has no steps of its own: a caller
     that must answer others meanwhile scans on a helper thread and passes the report.
+    ``engine``: the base model's ``core.engine`` InferenceEngine, when ONNX Runtime is to
+    compute the backbone features (head and classifier modes); None: torch.
     """
     t0 = time.perf_counter()
     settings = (settings or FinetuneSettings()).validate()
@@ -83,7 +86,8 @@ def finetune_steps(
     cache = cache or FeatureCache()
     try:
         model = private_copy(base_model, device)
-        trained = yield from _train(model, report.classes, train, val, settings, base_sha256, device, control, cache)
+        trained = yield from _train(model, report.classes, train, val, settings, base_sha256, device, control, cache,
+                                    engine)
     except torch.OutOfMemoryError:
         raise FinetuneError(
             f"{device.type.upper()} ran out of memory: try a smaller batch size, mode 'head', or the CPU"
@@ -105,10 +109,11 @@ class _Trained:
 
 
 def _train(model, classes, train, val, settings, base_sha256, device, control,
-           cache) -> Generator[None, None, _Trained]:
+           cache, engine=None) -> Generator[None, None, _Trained]:
     """Train ``model`` (the run's private copy) in place, as ``settings.mode`` says."""
     if settings.mode != "all":
-        return (yield from _train_on_cache(model, classes, train, val, settings, base_sha256, device, control, cache))
+        return (yield from _train_on_cache(model, classes, train, val, settings, base_sha256, device, control, cache,
+                                           engine))
 
     def every_layer():
         swap_head(model, len(classes))  # its init draws from the seeded generator
@@ -160,13 +165,13 @@ def private_copy(base_model: AlexNet, device: torch.device) -> AlexNet:
 
 
 def _train_on_cache(model, classes, train, val, settings, base_sha256, device, control,
-                    cache) -> Generator[None, None, _Trained]:
+                    cache, engine=None) -> Generator[None, None, _Trained]:
     """Head / classifier modes. Updates ``model`` in place (new fc8, trained layers)."""
     layer = LAYER_FOR_MODE[settings.mode]
     entries = train + val
     # Flipped copies only help training; validation always sees the plain view.
     views = {"plain": len(entries), "flip": len(train)} if settings.flip_view else {"plain": len(entries)}
-    ex = yield from extract_steps(model, entries, layer, views, base_sha256, device, control, cache)
+    ex = yield from extract_steps(model, entries, layer, views, base_sha256, device, control, cache, engine=engine)
     failed = [SkippedFile(entries[i].path, why) for i, why in sorted(ex.failed.items())]
     keep_train = [i for i in range(len(train)) if i not in ex.failed]
     keep_val = [i for i in range(len(train), len(entries)) if i not in ex.failed]

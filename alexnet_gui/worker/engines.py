@@ -1,0 +1,124 @@
+"""The worker's inference engines: one per model it classifies with (the model in use
+and the base kept for Compare and for new fine-tunes).
+
+A model installed starts in torch at once; a background job of the scheduler then
+exports its graph (or reads it from the cache) and gates it on a helper thread,
+from a copy of the model (the exporter re-parametrises the module it traces, which
+must not happen under a forward pass running meanwhile). Only when the graph passed
+does classification move to ONNX Runtime and ``model_loaded`` say so, so a drop
+during that time is answered by torch. The base model's truncated graphs (pool5,
+fc7) are exported then too, for the fine-tune's features.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator
+
+from .finetune_jobs import in_thread
+
+PREPARING = "checking ONNX Runtime (the first load exports the model; later loads read it from the cache)"
+
+
+def default_choice() -> str:
+    """The engine a worker uses until told otherwise: ``ALEXNET_GUI_ENGINE`` or auto."""
+    from ..core.engine import check_engine_choice
+
+    try:
+        return check_engine_choice(os.environ.get("ALEXNET_GUI_ENGINE", "auto"))
+    except ValueError:
+        return "auto"
+
+
+class Engines:
+    def __init__(self, service) -> None:
+        self.service = service
+        self.choice = default_choice()
+        self._pairs: list[tuple[object, object]] = []  # (bundle, InferenceEngine), by identity
+        self._generation = 0  # a newer install makes an older preparation moot
+
+    def engine_for(self, bundle):
+        for b, engine in self._pairs:
+            if b is bundle:
+                return engine
+        return None
+
+    def forward(self, bundle, batch):
+        """(B, C) logits of ``batch`` for ``bundle``, in its engine (torch while none is ready)."""
+        engine = self.engine_for(bundle)
+        if engine is None:
+            from ..core.predict import forward
+
+            return forward(bundle.model, batch, self.service.device)
+        return engine.forward(batch)
+
+    def extraction_engine(self, bundle):
+        """The engine that computes ``bundle``'s backbone features, when it is ONNX Runtime."""
+        engine = self.engine_for(bundle)
+        return engine if engine is not None and engine.name == "onnxruntime" else None
+
+    def installed(self, bundle, base) -> None:
+        """``bundle`` classifies now (``base`` kept beside it): torch until its graph passed."""
+        from ..core.engine.engine import torch_engine
+
+        svc = self.service
+        kept = [(b, e) for b, e in self._pairs if b is base and b is not None and e.device == svc.device]
+        pending = PREPARING if self.choice != "torch" else None
+        self._pairs = [(bundle, torch_engine(bundle.model, svc.device, pending, self.choice))] + kept
+        self._generation += 1
+        if self.choice != "torch":
+            generation = self._generation
+            svc.jobs.start_background(lambda cancelled: self._prepare_steps(bundle, generation))
+
+    def set_choice(self, choice: str) -> None:
+        from ..core.engine import check_engine_choice
+
+        self.choice = check_engine_choice(choice)
+        svc = self.service
+        if svc.bundle is not None:
+            self._pairs = [(b, e) for b, e in self._pairs if b is not svc.bundle]  # the base keeps its engine
+            self.installed(svc.bundle, svc.base_bundle)
+            svc.emit("model_loaded", svc.model_info())
+
+    def reset_to_torch(self, reason: str) -> None:
+        from ..core.engine.engine import torch_engine
+
+        self._pairs = [(b, torch_engine(b.model, self.service.device, reason, self.choice)) for b, _ in self._pairs]
+        self._generation += 1
+
+    def _prepare_steps(self, bundle, generation: int) -> Iterator[None]:
+        svc = self.service
+        device, choice = svc.device, self.choice
+        engine = yield from in_thread(lambda: _prepared(bundle, device, choice), "engine-prepare")
+        if generation != self._generation:
+            return  # another model (or device, or choice) came meanwhile
+        self._pairs = [(b, engine if b is bundle else e) for b, e in self._pairs]
+        svc.emit("model_loaded", svc.model_info())
+        if engine.name == "onnxruntime" and bundle.source != "finetuned":
+            # The base's cut graphs, for the fine-tune's features: exported now, loaded on first use.
+            yield from in_thread(lambda: _export_truncated(bundle, engine.weights_key), "engine-truncated")
+
+
+def _prepared(bundle, device, choice: str):
+    """The gated engine for ``bundle`` on ``device`` (runs on a helper thread)."""
+    from ..core.engine.cache import model_digest
+    from ..core.engine.engine import build_engine, torch_engine
+
+    try:
+        twin = copy.deepcopy(bundle.model)
+        key = bundle.sha256 or model_digest(twin)
+        engine = build_engine(twin, device, choice, key)
+    except Exception as exc:  # noqa: BLE001 - (out of memory, say): torch classifies, and says why
+        return torch_engine(bundle.model, device, f"ONNX Runtime could not be prepared ({exc})", choice)
+    engine.model = bundle.model  # torch and the cut graphs use the model itself from now on
+    return engine
+
+
+def _export_truncated(bundle, key: str) -> None:
+    from ..core.engine.cache import GraphCache
+
+    twin = copy.deepcopy(bundle.model)
+    cache = GraphCache()
+    for kind in ("pool5", "fc7"):
+        cache.get_or_export(twin, key, kind)
