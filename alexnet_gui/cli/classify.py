@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from .common import EXIT_OK, EXIT_PARTIAL, CliError, StopOnCtrlC, add_model_args, eprint, load_model_for_cli
+from .engine_args import add_engine_arg, engine_for_cli
 
 
 def add_parser(sub) -> None:
@@ -17,6 +18,7 @@ def add_parser(sub) -> None:
                    help="images decoded and run through the model together (default 32); "
                    "smaller needs less memory, larger is faster on a GPU")
     p.add_argument("--json", action="store_true", help="print one JSON array, one object per image")
+    add_engine_arg(p)
     p.set_defaults(handler=_cmd_classify)
 
 
@@ -29,13 +31,14 @@ def _cmd_classify(args) -> int:
         raise CliError("--batch-size must be at least 1")
     paths, order = _gather_inputs(args.paths)
     bundle, device = load_model_for_cli(args)
+    engine = engine_for_cli(bundle, device, args.engine) if paths else None
     printer = _InputOrderPrinter(order, text=not args.json)
     with StopOnCtrlC() as stop:
         results = classify_paths(bundle.model, paths, bundle.class_names, k=args.top, batch_size=args.batch_size,
-                                 device=device, on_batch=printer.show_batch, cancelled=stop)
+                                 device=device, on_batch=printer.show_batch, cancelled=stop, engine=engine)
     printer.show_errors_up_to_next_path()
     if args.json:
-        _print_json(order, results, bundle.trained)
+        _print_json(order, results, bundle.trained, engine.name if engine else "torch")
     if not order:
         eprint("no images found")
         return EXIT_PARTIAL
@@ -93,8 +96,8 @@ class _InputOrderPrinter:
                 print(f"{pred.path}: error: {pred.error}", flush=True)
 
 
-def _print_json(order: list, results: list, trained: bool) -> None:
-    entries = [e if isinstance(e, dict) else results[e].as_dict() for e in order]
+def _print_json(order: list, results: list, trained: bool, engine: str) -> None:
+    entries = [{**(e if isinstance(e, dict) else results[e].as_dict()), "engine": engine} for e in order]
     if not trained:  # every answer is random: say so where a script looks
         entries = [{**e, "weights": "untrained"} for e in entries]
     print(json.dumps(entries, indent=2, ensure_ascii=False))

@@ -105,11 +105,13 @@ def classify_paths(
     device: torch.device | None = None,
     on_batch: Callable[[list[Prediction]], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    engine=None,
 ) -> list[Prediction]:
     """Classify image files in batches; a bad file becomes an error entry, never an exception.
 
     ``on_batch`` receives each batch's predictions (in input order) as soon as they exist;
-    ``cancelled`` is checked before every batch.
+    ``cancelled`` is checked before every batch. ``engine`` (a ``core.engine`` InferenceEngine)
+    runs the forward passes when given; else torch on ``model``.
     """
     import time
 
@@ -119,7 +121,7 @@ def classify_paths(
             break
         logits, t0 = None, time.perf_counter()
         if batch.tensors is not None:
-            logits = forward(model, batch.tensors, device)
+            logits = engine.forward(batch.tensors) if engine is not None else forward(model, batch.tensors, device)
         preds = predictions_for(batch, logits, class_names, k, time.perf_counter() - t0)
         results.extend(preds)
         if on_batch is not None:
