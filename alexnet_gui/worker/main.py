@@ -28,6 +28,7 @@ _OWN_PROCESS = False  # set in the spawned worker process: its heap is the model
 def serve(channel: Channel, on_start=None) -> None:
     """Run until told to stop or the window is gone. ``on_start(service)`` is for a worker
     in a thread of the window's process (tests reach the model service through it)."""
+    from .explain_jobs import ExplainJobs
     from .finetune_jobs import FinetuneJobs
     from .service import ModelService
 
@@ -42,6 +43,7 @@ def serve(channel: Channel, on_start=None) -> None:
 
     service = ModelService(emit, scheduler)
     finetune = FinetuneJobs(service)
+    service.explain_jobs = ExplainJobs(service)  # the explain requests' jobs
     if on_start is not None:
         on_start(service)
     threading.Thread(target=_read, args=(channel, inbox, scheduler, service), name="worker-reader",
@@ -102,12 +104,16 @@ def _handle(message: tuple, service, finetune, scheduler: Scheduler, emit) -> No
         elif kind == "finetune":
             job_id, request = args
             scheduler.start(job_id, finetune.factory(request))
+        elif kind == "explain":
+            scheduler.start(args[0], service.explain_jobs.factory(*args))
         elif kind == "load":
             _load_quietly(service, *args)
         elif kind == "load_file":
             service.load_weights_file(*args)
         elif kind == "device":
             service.set_device(*args)
+        elif kind == "export":
+            service.export(*args)
         elif kind == "engine":
             service.set_engine(*args)
         elif kind == "compare":

@@ -25,7 +25,8 @@ from ...worker.wire import Channel
 from .events import FinetuneEvents, WorkerEvents
 from .job import Job
 
-JOB_EVENTS = {"predictions_ready", "pictures_ready", "features_ready", "job_progressed", "job_finished", "job_failed"}
+JOB_EVENTS = {"predictions_ready", "pictures_ready", "features_ready", "explain_ready", "export_ready",
+              "job_progressed", "job_finished", "job_failed"}
 RESTART_WINDOW_S = 60.0  # a second death within this stops the restarting
 STOP_WAIT_S = 2.0  # closing: how long the worker gets to stop before it is terminated
 SAVE_WAIT_S = 60.0  # ... unless a save is still writing: a model file is never cut off
@@ -39,6 +40,7 @@ class WorkerClient(QObject):
     weights_file_requested = Signal(object)  # path
     classify_requested = Signal(int, object)  # job id, list[str]: said when a classify goes out
     device_requested = Signal(str)
+    engine_requested = Signal(str)  # auto | torch | onnxruntime
     compare_requested = Signal(bool)
     restore_base_requested = Signal()
     download_requested = Signal(str, str)
@@ -63,6 +65,7 @@ class WorkerClient(QObject):
         self._model_load: tuple = ("load", None, "auto")  # what to load again after a restart
         self._last_info = None
         self._compare = False
+        self._engine: str | None = None  # the engine asked for, sent again to a restarted worker
         self.pid: int | None = None
         self.local_service = None  # the worker's ModelService when it runs in a thread here (tests)
         self._arrived.connect(self._on_arrived)
@@ -72,6 +75,7 @@ class WorkerClient(QObject):
         self.weights_file_requested.connect(self.load_file)
         self.device_requested.connect(lambda spec: self._send(("device", spec)))
         self.compare_requested.connect(self._set_compare)
+        self.engine_requested.connect(self.set_engine)
         self.restore_base_requested.connect(lambda: self._send(("restore_base",)))
         self.download_requested.connect(lambda url, dest: self._send(("download", url, dest)))
         self._start()
@@ -89,6 +93,16 @@ class WorkerClient(QObject):
     def load_file(self, path) -> None:
         self._send(("load_file", str(path)))
 
+    def set_engine(self, choice: str) -> None:
+        """auto, torch or onnxruntime for the forward passes from now on."""
+        self._engine = choice
+        self._send(("engine", choice))
+
+    def export_model(self, fmt: str, out, int8: bool = False) -> Job:
+        """Write the model in use as ``fmt`` (onnx, torchscript) to ``out``, checked against torch:
+        ``progressed`` in percent, ``partial`` gets a dict with the report and its summary."""
+        return self._job("export", fmt, str(out), bool(int8))
+
     def classify(self, paths) -> Job:
         """Top-5 of each of ``paths``: ``partial`` gets lists of ImageResult, batch by batch."""
         paths = [str(p) for p in paths]
@@ -99,6 +113,12 @@ class WorkerClient(QObject):
     def features(self, path) -> Job:
         """Every feature layer's activations for ``path``: ``partial`` gets a FeatureMapsResult."""
         return self._job("features", str(path))
+
+    def explain(self, path, settings: dict, which: str = "current") -> Job:
+        """A heat map of why the model decided (``core.explain``): ``settings`` is a plain dict of
+        ExplainSettings; ``which`` "current" or "base" (the base model beside a fine-tuned head).
+        ``progressed`` per batch for the long methods; ``partial`` gets the Explanation."""
+        return self._job("explain", str(path), dict(settings), which)
 
     def pictures(self, path) -> Job:
         """``path``'s thumbnail and preview alone (no forward pass): ``partial`` gets a PicturesResult."""
@@ -268,6 +288,8 @@ class WorkerClient(QObject):
         _, base_path, device = self._model_load
         if info is not None:
             device = info.device_spec
+        if self._engine is not None:
+            self._send(("engine", self._engine))
         self._send(("load", base_path, device))
         # A saved fine-tuned head, or other weights opened since start-up, follow the base.
         if info is not None and info.weights_path and info.weights_path != base_path:
