@@ -6,7 +6,9 @@ or "base" (the base model kept beside a fine-tuned head, for Compare). The job i
 ``core.explain.explain_steps``: Grad-CAM is one step, Occlusion and Integrated
 Gradients a step per batch with a ``job_progressed`` event each, so a drop during an
 occlusion is answered after the batch running now, and a cancel stops the run there.
-The answer is an ``explain_ready`` event holding a plain ``Explanation``.
+The answer is an ``explain_ready`` event holding a plain ``Explanation``. A third
+model, "run:<token>", is a finished fine-tune's (kept by ``FinetuneJobs``) whether or
+not it is in use: the mistakes gallery asks why that run's model said what it said.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from collections.abc import Iterator
 
 
 class ExplainJobs:
-    def __init__(self, service) -> None:
+    def __init__(self, service, finetune=None) -> None:
         self.service = service
+        self.finetune = finetune  # FinetuneJobs: the finished runs
+        self._run_bundle: tuple[int, object] | None = None  # (token, bundle) of the last run explained
 
     def factory(self, job_id: int, path: str, values: dict, which: str = "current"):
         return lambda cancelled: self._explain(job_id, path, values, which, cancelled)
@@ -44,6 +48,8 @@ class ExplainJobs:
 
     def _bundle(self, which: str):
         svc = self.service
+        if which.startswith("run:"):
+            return self._bundle_of_run(int(which.split(":", 1)[1]))
         if which == "base":
             if svc.base_bundle is None:
                 raise RuntimeError("there is no base model to compare with: use a fine-tuned model first")
@@ -51,3 +57,20 @@ class ExplainJobs:
         if svc.bundle is None:
             raise RuntimeError("the model is not loaded yet")
         return svc.bundle
+
+    def _bundle_of_run(self, token: int):
+        """The model of finished run ``token`` (built once from its state dict, on the worker's device)."""
+        from ..core.bundle import ModelBundle
+        from ..core.weights import model_from_state_dict
+
+        if self._run_bundle is not None and self._run_bundle[0] == token:
+            return self._run_bundle[1]
+        if self.finetune is None:
+            raise RuntimeError("no fine-tune runs here")
+        outcome = self.finetune._outcome(token)
+        result = outcome.result
+        model = model_from_state_dict(result.state_dict, len(result.classes))
+        bundle = ModelBundle(model, list(result.classes), "finetuned", outcome.saved_path)
+        bundle.to(self.service.device)
+        self._run_bundle = (token, bundle)
+        return bundle

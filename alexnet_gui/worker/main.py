@@ -43,7 +43,7 @@ def serve(channel: Channel, on_start=None) -> None:
 
     service = ModelService(emit, scheduler)
     finetune = FinetuneJobs(service)
-    service.explain_jobs = ExplainJobs(service)  # the explain requests' jobs
+    service.explain_jobs = ExplainJobs(service, finetune)  # the explain requests' jobs
     if on_start is not None:
         on_start(service)
     threading.Thread(target=_read, args=(channel, inbox, scheduler, service), name="worker-reader",
