@@ -47,10 +47,10 @@ class Engines:
     def forward(self, bundle, batch):
         """(B, C) logits of ``batch`` for ``bundle``, in its engine (torch while none is ready)."""
         engine = self.engine_for(bundle)
-        if engine is None:
+        if engine is None or engine.name == "torch":
             from ..core.predict import forward
 
-            return forward(bundle.model, batch, self.service.device)
+            return forward(bundle.model, batch, self.service.device)  # where the model is now (after an OOM: the CPU)
         return engine.forward(batch)
 
     def extraction_engine(self, bundle):

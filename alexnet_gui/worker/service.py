@@ -127,6 +127,12 @@ class ModelService:
         return {"engine": engine.name if engine else "torch", "engine_reason": engine.reason if engine else None,
                 "engine_choice": self.engines.choice}
 
+    def export(self, job_id: int, fmt: str, out: str, int8: bool) -> None:
+        """Write the model in use to ``out`` as a job (see worker.export_job)."""
+        from .export_job import export_steps
+
+        self.jobs.start(job_id, lambda cancelled: export_steps(self, job_id, fmt, out, int8))
+
     def set_engine(self, choice: str) -> None:
         """auto, torch or onnxruntime from now on (the model in use is prepared again)."""
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import sys
 
 from PySide6 import __version__ as pyside_version
@@ -96,9 +97,18 @@ def about_text(window) -> str:
         f"Qt {qVersion()} (PySide6 {pyside_version})<br>",
         f"Python {sys.version.split()[0]}</p>",
         f"<p>Device: {info.device if info else 'loading…'}<br>",
-        f"Weights: {info.description if info else 'loading…'}</p>",
+        f"Weights: {info.description if info else 'loading…'}<br>",
+        f"Engine: {_engine_line(info) if info else 'loading…'}</p>",
     ]
     return "".join(lines)
+
+
+def _engine_line(info) -> str:
+    from ...core.engine import engine_label
+
+    line = engine_label(getattr(info, "engine", "torch"))
+    reason = getattr(info, "engine_reason", None)
+    return f"{line} ({html.escape(reason)})" if reason else line
 
 
 def show_about(window) -> QMessageBox:

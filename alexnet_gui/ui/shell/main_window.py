@@ -21,11 +21,14 @@ from PySide6.QtWidgets import (
 
 from ..bridge.client import WorkerClient
 from ..classify.classify_view import ClassifyView
+from ..explain.explain_view import ExplainView
 from ..finetune.finetune_view import FinetuneView
 from ..inside.filters_view import add_views as add_inside_views
 from ..inside.model_view import ModelView
 from ..qtutil import set_text
 from .drop_overlay import DropOverlayWidget, local_path, paths_from_mime
+from .engine_controls import EngineControls
+from .export_model_dialog import ExportModelDialog
 from .help_dialogs import show_about, show_shortcuts
 from .view_context import ViewContext
 from .weights_banner import WeightsBannerWidget
@@ -36,6 +39,7 @@ DEVICES = (("Auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
 # so a fine-tuned file never becomes the base ("" means the default: hub cache, else untrained).
 BASE_KEY, FINETUNED_KEY = "weights/path", "weights/finetuned"
 CLI_WEIGHTS_HINT = "pass --weights PATH"  # the core's advice, for the command line
+TABS = 6  # Ctrl+1 … Ctrl+6 show them
 
 
 def app_settings() -> QSettings:
@@ -74,6 +78,7 @@ class MainWindow(QMainWindow):
         self.filters_view, self.feature_maps_view = add_inside_views(self, ctx)
         self.finetune_view = FinetuneView(ctx)
         self.finetune_view.compare_changed.connect(self.classify_view.set_compare)
+        self.explain_view = ExplainView(ctx)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -85,6 +90,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self._add_finetune_view()
+        self._add_explain_view()
         self._connect_worker()
         self._restore_settings()
 
@@ -94,6 +100,7 @@ class MainWindow(QMainWindow):
         self.set_busy_text("Loading model…")
         self._rebased = False  # a fine-tuned file loaded alone got its base behind it once
         self._startup_notice = ""  # shown instead of "Ready" once the model is there
+        self.engine_controls.send_remembered()  # before the model: it is prepared for that engine
         self.client.load_requested.emit(self.weights_arg or "", self.device_arg)
         finetuned = self._remembered_finetuned() if weights is None else ""
         if finetuned:  # queued after the base: the worker keeps that base for Back to base and Compare
@@ -140,6 +147,8 @@ class MainWindow(QMainWindow):
         m.addAction(self._action("open_folder", "Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O"))
         m.addAction(self._action("export", "&Export predictions…", self.export_dialog, "Ctrl+E",
                                  "Write the predictions of every opened image to a CSV file"))
+        m.addAction(self._action("export_model", "Export &model…", self.export_model_dialog, None,
+                                 "Write the model as ONNX (with a standalone predict.py) or TorchScript"))
         m.addSeparator()
         m.addAction(self._action("load_weights", "&Load weights…", self.load_weights_dialog, "Ctrl+L",
                                  "Load ImageNet weights or a fine-tuned model"))
@@ -164,10 +173,12 @@ class MainWindow(QMainWindow):
                                  "Stop classifying the folder, or the fine-tune"))
 
         v = self.menuBar().addMenu("&View")
-        for i in range(5):
+        for i in range(TABS):
             v.addAction(self._action(f"tab{i + 1}", f"Tab {i + 1}", lambda _=False, i=i: self.tabs.setCurrentIndex(i),
                                      f"Ctrl+{i + 1}"))
         self._sync_tab_actions()
+        v.addSeparator()
+        self.engine_controls = EngineControls(v, self.statusBar(), self.settings, self.client)
 
         h = self.menuBar().addMenu("&Help")
         h.addAction(self._action("shortcuts", "&Keyboard shortcuts", lambda: show_shortcuts(self), "F1"))
@@ -189,8 +200,18 @@ class MainWindow(QMainWindow):
         view.run_ended.connect(self._sync_cancel_action)
         self._sync_tab_actions()
 
+    def _add_explain_view(self) -> None:
+        """Last tab: why the model decided, for Classify's image, a clicked bar or a gallery card."""
+        view = self.explain_view
+        self.add_view(view, "E&xplain", "Which pixels drove a class: heat maps over the image")
+        self.classify_view.current_image_changed.connect(view.set_image)
+        self.classify_view.explain_requested.connect(view.explain_class)
+        self.finetune_view.explain_requested.connect(view.explain_run_image)
+        self.finetune_view.compare_changed.connect(view.set_compare)
+        self._sync_tab_actions()
+
     def _sync_tab_actions(self) -> None:
-        for i in range(5):
+        for i in range(TABS):
             act = self.actions[f"tab{i + 1}"]
             if i < self.tabs.count():
                 act.setText(f"Show {self.tabs.tabText(i).replace('&', '')}")
@@ -245,6 +266,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(notice or ready, 10000 if notice else 5000)
         self.model_view.set_model(info)
         self._remember_weights(info)
+        self.engine_controls.show(info)  # after "Ready": a fallback's reason is the line to read
 
     def _remember_weights(self, info) -> None:
         if info.source != "finetuned":
@@ -338,6 +360,14 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("folders/export", path)
         self.statusBar().showMessage(f"Wrote {rows} rows to {path}", 8000)
+
+    def export_model_dialog(self) -> ExportModelDialog:
+        dialog = getattr(self, "_export_model_dialog", None)
+        if dialog is None:
+            dialog = self._export_model_dialog = ExportModelDialog(self.client, self.settings, self)
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
     def load_weights_dialog(self) -> None:
         start = self.settings.value("folders/weights", str(Path.home()), str)
