@@ -38,6 +38,7 @@ EMPTY_TEXT = ("Drop images or a folder here…\n\n"
 class ClassifyView(QWidget):
     current_image_changed = Signal(str)  # path of the selected image ("" when none)
     batch_running_changed = Signal(bool)
+    explain_requested = Signal(str, int)  # path, class index: a top-5 bar was clicked
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,12 +62,18 @@ class ClassifyView(QWidget):
         # In a scroll area: the right panel's size hint changes with every caption and
         # preview, and it must not reach the tab widget (see ``scrolled``).
         self.splitter.addWidget(scrolled(self.detail))
+        self.bars.chart.row_clicked.connect(self._on_bar_clicked)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([300, 600])
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self._build_progress_row())
         client.worker.model_loaded.connect(self._on_worker_model_loaded)
+
+    def _on_bar_clicked(self, index: int) -> None:
+        path = self.current_path()
+        if path:
+            self.explain_requested.emit(path, index)
 
     # ------------------------------------------------------------ building
 

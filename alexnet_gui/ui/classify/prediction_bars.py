@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
@@ -16,7 +16,10 @@ class BarChart(QWidget):
     a data change and one repaint of this widget, with no layout work, so the
     window shows it within a millisecond of its arrival (the per-row widgets took
     ~5 ms of GUI time per image to fill, lay out and paint). Its size never
-    changes. Screen readers get the rows as the accessible description."""
+    changes. Screen readers get the rows as the accessible description. A click on a
+    row says which class it shows (``row_clicked``: Explain shows why)."""
+
+    row_clicked = Signal(int)  # the class index of the row clicked
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -25,7 +28,8 @@ class BarChart(QWidget):
         self.row_height = max(26, round(self.fontMetrics().height() * 1.9))
         self.setFixedHeight(ROWS * self.row_height)
         self.setMinimumWidth(280)
-        self.setToolTip("The five most probable classes; hover a row for its class number")
+        self.setToolTip("The five most probable classes; hover a row for its class number, click it to see why")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def set_rows(self, rows: list[tuple[str, float, int]], message: str = "") -> None:
         self.rows, self.message = rows, message
@@ -67,6 +71,16 @@ class BarChart(QWidget):
             p.setPen(pal.color(QPalette.ColorRole.WindowText))
             p.drawText(track.adjusted(0, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
                        f"{prob * 100:.1f} %")
+
+    def row_at(self, y: float) -> int | None:
+        row = int(y // self.row_height)
+        return row if 0 <= row < len(self.rows) else None
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        row = self.row_at(event.position().y())
+        if row is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.row_clicked.emit(self.rows[row][2])
+        super().mousePressEvent(event)
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.ToolTip:

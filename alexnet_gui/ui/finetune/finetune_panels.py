@@ -242,6 +242,7 @@ class ResultsWidget(QWidget):
     """Accuracy summary, confusion matrix, and the images of a cell or all mistakes."""
 
     image_opened = Signal(str)  # a thumbnail was double-clicked
+    explain_requested = Signal(str, str)  # path, predicted label: "why?" on a thumbnail
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -278,6 +279,7 @@ class ResultsWidget(QWidget):
         self.confusion.cell_chosen.connect(self.show_cell)
         self.mistakes_button.clicked.connect(self.show_mistakes)
         self.gallery.itemDoubleClicked.connect(lambda item: self.image_opened.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.gallery.explain_requested.connect(self.explain_requested)
         self.show_outcome(None)
 
     def show_outcome(self, outcome) -> None:

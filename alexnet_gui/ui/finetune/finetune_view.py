@@ -42,6 +42,7 @@ class FinetuneView(QWidget):
     cache_cleared = Signal(int)  # bytes freed
     result_changed = Signal(bool)  # a finished run is there to use or save
     compare_changed = Signal(bool)  # show the base model's top-5 beside the fine-tuned one
+    explain_requested = Signal(str, str, int)  # path, predicted label, run token: "why?" on a gallery card
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,6 +112,7 @@ class FinetuneView(QWidget):
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.results.image_opened.connect(self._on_results_image_opened)
+        self.results.explain_requested.connect(self._on_results_explain_requested)
         self.use_button.clicked.connect(self.use_model)
         self.compare_box.toggled.connect(self.set_compare)
         self.base_button.clicked.connect(self.back_to_base)
@@ -257,6 +259,10 @@ class FinetuneView(QWidget):
 
     def show_cell(self, true_index: int, predicted_index: int) -> None:
         self.results.show_cell(true_index, predicted_index)
+
+    def _on_results_explain_requested(self, path: str, label: str) -> None:
+        if self.outcome is not None:
+            self.explain_requested.emit(path, label, self.outcome.token)
 
     def _on_results_image_opened(self, path: str) -> None:
         self.ctx.open_paths([path])

@@ -65,6 +65,8 @@ def read_thumbnail(path: str, side: int) -> QImage:
 
 
 class GalleryWidget(QListWidget):
+    explain_requested = Signal(str, str)  # path, predicted label: "why?" on a card
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setViewMode(QListView.ViewMode.IconMode)
@@ -74,7 +76,10 @@ class GalleryWidget(QListWidget):
         self.setMovement(QListView.Movement.Static)
         self.setWordWrap(True)
         self.setUniformItemSizes(True)
-        self.setToolTip("Validation images with their true and predicted class; double-click opens one in Classify")
+        self.setToolTip("Validation images with their true and predicted class; double-click opens one in Classify, "
+                        "right-click asks why the model said what it said")
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu)
         self._cache: dict[str, QPixmap] = {}
         self._loader = _ThumbnailLoader(self)
         self._loader.loaded.connect(self._on_loader_loaded)
@@ -102,6 +107,24 @@ class GalleryWidget(QListWidget):
         if total > len(items):
             shown += f", the first {len(items)} shown"
         self.setAccessibleName(f"{title}: {shown}")
+
+    def explain_row(self, row: int) -> None:
+        """Why? The model's heat map for what it predicted on card ``row``."""
+        if 0 <= row < len(self._items):
+            it = self._items[row]
+            self.explain_requested.emit(it.path, it.predicted_label)
+
+    def _on_context_menu(self, pos) -> None:
+        from PySide6.QtWidgets import QMenu
+
+        item = self.itemAt(pos)
+        if item is None:
+            return
+        row = self.row(item)
+        menu = QMenu(self)
+        menu.addAction(f"Why “{self._items[row].predicted_label}”? Show the heat map",
+                       lambda: self.explain_row(row))
+        menu.exec(self.viewport().mapToGlobal(pos))
 
     def items(self) -> list[GalleryItem]:
         return list(self._items)
