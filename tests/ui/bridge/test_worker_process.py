@@ -148,14 +148,19 @@ APP = textwrap.dedent("""
         QTimer.singleShot(0, visit)
 
     def visit():
-        # every tab, as a user looks around: Model's table, Filters, Feature maps, Fine-tune
+        # every tab, as a user looks around: Model's table, Filters, Feature maps, Fine-tune, Explain
         for i in range(window.tabs.count()):
             window.tabs.setCurrentIndex(i)
-        window.feature_maps_view.features_shown.connect(report)
+        window.feature_maps_view.features_shown.connect(lambda *_: report("features"))
+        window.explain_view.shown.connect(lambda *_: report("explain"))
 
-    def report(*_):
-        print(json.dumps({"worker": window.client.pid, "torch_here": "torch" in sys.modules,
-                          "rows": window.model_view.table.rowCount()}), flush=True)
+    drawn = set()
+
+    def report(what):
+        drawn.add(what)
+        if drawn == {"features", "explain"}:  # a feature map grid and a heat map are on screen
+            print(json.dumps({"worker": window.client.pid, "torch_here": "torch" in sys.modules,
+                              "rows": window.model_view.table.rowCount(), "drawn": sorted(drawn)}), flush=True)
 
     window.client.events.model_loaded.connect(loaded)
     from PySide6.QtWidgets import QApplication
@@ -178,8 +183,8 @@ def test_a_window_killed_with_sigkill_leaves_no_worker_behind(seeded_weights, tm
         report = json.loads(line)
         worker = report["worker"]
         assert alive(worker)
-        # the window's process never imported torch, with every tab shown and feature maps drawn
-        assert report["torch_here"] is False and report["rows"] == 21
+        # the window's process never imported torch, with every tab shown, feature maps and a heat map drawn
+        assert report["torch_here"] is False and report["rows"] == 21 and report["drawn"] == ["explain", "features"]
     finally:
         app.kill()
         app.wait(10)
