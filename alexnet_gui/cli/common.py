@@ -37,9 +37,13 @@ class StopOnCtrlC:
     interrupts at once, as usual.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, sigterm: bool = False) -> None:
         self.requested = False
         self._previous = None
+        # A rank of a torchrun launch is stopped with SIGTERM when another rank fails or the
+        # launcher gets Ctrl+C: the same request, so nothing half-written is left behind.
+        self._signals = (signal.SIGINT, signal.SIGTERM) if sigterm else (signal.SIGINT,)
+        self._previous_term = None
 
     def __call__(self) -> bool:
         return self.requested
@@ -52,12 +56,17 @@ class StopOnCtrlC:
     def __enter__(self) -> StopOnCtrlC:
         if threading.current_thread() is threading.main_thread():  # signal handlers live there only
             self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+            if signal.SIGTERM in self._signals:
+                self._previous_term = signal.signal(signal.SIGTERM, self._on_sigint)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
             self._previous = None
+        if self._previous_term is not None:
+            signal.signal(signal.SIGTERM, self._previous_term)
+            self._previous_term = None
         if self.requested and exc_type is None:  # the work stopped early: say so from here
             raise KeyboardInterrupt
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..core.finetune.settings import MODES
 from ..core.untrained import base_key
 from .common import EXIT_OK, EXIT_PARTIAL, CliError, StopOnCtrlC, add_model_args, eprint, load_model_for_cli
+from .distributed import is_root, shared_run
 
 EXIT_FAILED = EXIT_PARTIAL  # 1: the fine-tune was refused or failed
 
@@ -52,15 +53,18 @@ def _cmd_finetune(args) -> int:
     from ..core.weights import WeightsError
 
     settings = _settings_from(args)
-    out = _checked_out_path(args.out)
+    out = _checked_out_path(args.out) if is_root() else Path(args.out)  # only rank 0 writes it
     bundle, device = load_model_for_cli(args)
     base = base_key(bundle.sha256)
-    result = _train(args, settings, bundle, base, device)
+    with shared_run(bundle, device) as (team, bundle, device):
+        result = _train(args, settings, bundle, base, device, team)
+    if result is None:  # a rank other than 0 of a torchrun launch: its share is with rank 0
+        return EXIT_OK
     try:
         save_finetuned(out, result, base)
     except WeightsError as exc:
         raise CliError(str(exc), code=EXIT_FAILED) from None
-    _report(args, result, out, bundle.trained)
+    _report(args, result, out, bundle.trained, team.world_size if team else None)
     return EXIT_OK
 
 
@@ -102,15 +106,16 @@ def _check_writable(out: Path) -> None:
         raise CliError(f"{out.name}: cannot write in {out.parent} ({os_error_cause(exc)})") from None
 
 
-def _train(args, settings, bundle, base, device):
-    """The fine-tune's result; a refusal or failure becomes CliError(1), Ctrl+C KeyboardInterrupt."""
+def _train(args, settings, bundle, base, device, team=None):
+    """The fine-tune's result (None on a rank other than 0); a refusal or failure becomes
+    CliError(1), Ctrl+C KeyboardInterrupt. Progress is rank 0's, counted over every rank."""
     from ..core.finetune import FinetuneCancelled, FinetuneError, run_finetune
 
-    report = _StderrProgress()
+    report = _StderrProgress(quiet=team is not None and not team.is_root)
     try:
-        with StopOnCtrlC() as stop:
+        with StopOnCtrlC(sigterm=team is not None) as stop:
             result = run_finetune(args.folder, settings, bundle.model, base, device,
-                                  progress=report, cancelled=stop, val_folder=args.val_folder)
+                                  progress=report, cancelled=stop, val_folder=args.val_folder, team=team)
     except (FinetuneCancelled, KeyboardInterrupt):
         report.finish()  # end the counter's line before "interrupted"
         raise KeyboardInterrupt from None
@@ -123,7 +128,7 @@ def _train(args, settings, bundle, base, device):
     return result
 
 
-def _report(args, result, out: Path, trained: bool) -> None:
+def _report(args, result, out: Path, trained: bool, world_size: int | None = None) -> None:
     for warning in result.warnings:
         eprint(f"warning: {warning}")
     for s in result.skipped:
@@ -132,6 +137,8 @@ def _report(args, result, out: Path, trained: bool) -> None:
         summary = result.as_json()
         if not trained:
             summary["weights"] = "untrained"
+        if world_size is not None:  # a torchrun launch: how many ranks shared the work
+            summary["world_size"] = world_size
         print(json.dumps(summary, ensure_ascii=False))
     else:
         print(_text_summary(result, out))
@@ -150,11 +157,14 @@ def _text_summary(result, out: Path) -> str:
 class _StderrProgress:
     """Epoch lines always; the scan/extract counter redrawn in place on a terminal."""
 
-    def __init__(self) -> None:
+    def __init__(self, quiet: bool = False) -> None:
         self.tty = sys.stderr.isatty()
         self.drawn = False
+        self.quiet = quiet  # the ranks other than 0 of a torchrun launch
 
     def __call__(self, event) -> None:
+        if self.quiet:
+            return
         if event.phase in ("scan", "extract") or event.batches:
             if self.tty:
                 eta = f", {event.eta_seconds:.0f} s left" if event.eta_seconds is not None else ""

@@ -11,6 +11,7 @@ within a second; the run is made for CUDA.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 from collections.abc import Generator, Sequence
@@ -49,20 +50,30 @@ def train_end_to_end(
     settings: FinetuneSettings,
     device: torch.device,
     control: RunControl,
+    team=None,
 ) -> Generator[None, None, tuple[list[EpochStats], torch.Tensor, dict[str, str]]]:
     """A step per micro-batch; returns per-epoch stats, final val logits (M, C) on the CPU,
-    and {path: cause} of undecodable images."""
+    and {path: cause} of undecodable images.
+
+    ``team`` (a ``core.distributed.Team``): DistributedDataParallel, each rank a
+    DistributedSampler's share of every epoch, ``batch_size`` images per rank and step,
+    so a step sees ``world_size x batch_size`` images and the learning rate is scaled by
+    ``world_size`` (the linear scaling rule); every rank evaluates the whole validation set."""
     for p in model.parameters():
         p.requires_grad_(True)
-    optimizer = make_optimizer(model, model.classifier[6], settings)
+    net, settings_used = model, settings
+    if team is not None:
+        net, settings_used = _data_parallel(model, settings, device, team)
+    optimizer = make_optimizer(model, model.classifier[6], settings_used)
     order = torch.Generator().manual_seed(settings.seed)
     failed: dict[str, str] = {}
     micro = micro_batch_size(device)
-    batches_per_epoch = math.ceil(len(train) / settings.batch_size)
+    per_rank = len(train) if team is None else math.ceil(len(train) / team.world_size)
+    batches_per_epoch = math.ceil(per_rank / settings.batch_size)
     stats: list[EpochStats] = []
     eta = Eta(settings.epochs * batches_per_epoch)
     for epoch in range(1, settings.epochs + 1):
-        perm = torch.randperm(len(train), generator=order).tolist()
+        perm = _epoch_order(len(train), order, settings.seed, epoch, team)
         plan = _epoch_plan([train[i] for i in perm], settings.batch_size, micro)
 
         def report(b: int, loss: float, epoch: int = epoch) -> None:
@@ -70,13 +81,43 @@ def train_end_to_end(
             event = Progress("train", epoch - 1, settings.epochs, eta(step), loss=loss)
             control.emit(replace(event, batch=b, batches=batches_per_epoch))
 
-        loss_sum, correct, seen = yield from _train_epoch(model, optimizer, plan, settings.seed, epoch, device,
+        loss_sum, correct, seen = yield from _train_epoch(net, optimizer, plan, settings.seed, epoch, device,
                                                           control, failed, report)
+        if team is not None:  # the epoch's loss and accuracy over every rank's share
+            loss_sum, correct, seen = _summed(team, device, loss_sum, correct, seen)
         val_logits, val_labels = yield from _evaluate(model, val, device, micro * 2, control, failed)
         val_loss, val_acc = loss_and_accuracy(val_logits, val_labels)
         stats.append(EpochStats(epoch, loss_sum / max(seen, 1), correct / max(seen, 1), val_loss, val_acc))
         control.emit(epoch_event(stats[-1], settings.epochs, eta(epoch * batches_per_epoch)))
     return stats, val_logits, failed
+
+
+def _data_parallel(model: AlexNet, settings: FinetuneSettings, device: torch.device, team):
+    """The model wrapped in DistributedDataParallel (gradients averaged over the ranks) and
+    the settings with the learning rate scaled by the world size."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    ddp = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+    return ddp, replace(settings, lr=settings.lr * team.world_size)
+
+
+def _epoch_order(n: int, order: torch.Generator, seed: int, epoch: int, team) -> list[int]:
+    """The epoch's training order: a seeded permutation, or this rank's DistributedSampler share."""
+    if team is None:
+        return torch.randperm(n, generator=order).tolist()
+    from torch.utils.data import DistributedSampler
+
+    sampler = DistributedSampler(range(n), num_replicas=team.world_size, rank=team.rank, shuffle=True, seed=seed)
+    sampler.set_epoch(epoch)
+    return list(sampler)
+
+
+def _summed(team, device: torch.device, loss_sum: float, correct: int, seen: int) -> tuple[float, int, int]:
+    import torch.distributed as dist
+
+    totals = torch.tensor([loss_sum, correct, seen], dtype=torch.float64, device=team.device)
+    dist.all_reduce(totals)
+    return float(totals[0]), int(totals[1]), int(totals[2])
 
 
 def _epoch_plan(shuffled: list[ImageEntry], batch_size: int, micro: int) -> list[tuple[int, int, list[ImageEntry]]]:
@@ -104,19 +145,28 @@ def _train_epoch(model, optimizer, plan, seed, epoch, device, control, failed,
             failed.update(errors)
             if k == 0 or plan[k - 1][0] != b:
                 optimizer.zero_grad(set_to_none=True)
+            last = k + 1 == len(plan) or plan[k + 1][0] != b
             if crops:
                 x = normalized_batch(crops).to(device)  # (b, 3, 224, 224)
                 y = torch.tensor(labels, dtype=torch.long, device=device)
-                logits = model(x)  # (b, C)
-                loss = F.cross_entropy(logits, y, reduction="sum")
-                (loss / size).backward()  # micro-batches add up to the batch mean
+                with _gradient_sync(model, last):
+                    logits = model(x)  # (b, C)
+                    loss = F.cross_entropy(logits, y, reduction="sum")
+                    (loss / size).backward()  # micro-batches add up to the batch mean
                 loss_sum += loss.item()
                 correct += int((logits.argmax(1) == y).sum())
                 seen += len(y)
-            if k + 1 == len(plan) or plan[k + 1][0] != b:
+            if last:
                 optimizer.step()
                 report(b, loss_sum / max(seen, 1))
     return loss_sum, correct, seen
+
+
+def _gradient_sync(model, last: bool):
+    """Under DistributedDataParallel, gradients are averaged over the ranks once per batch,
+    at its last micro-batch; the others only add up locally (``no_sync``)."""
+    no_sync = getattr(model, "no_sync", None)
+    return contextlib.nullcontext() if last or no_sync is None else no_sync()
 
 
 def _evaluate(model, val, device, batch, control, failed) -> Generator[None, None, tuple[torch.Tensor, torch.Tensor]]:

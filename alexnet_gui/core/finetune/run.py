@@ -23,12 +23,13 @@ from ..device import place_model
 from ..model import AlexNet, model_from_state_dict, swap_head
 from .cache import FeatureCache
 from .control import Progress, RunControl, run_to_end
-from .dataset import HealthReport, ImageEntry, SkippedFile, scan_with, split
+from .dataset import HealthReport, ImageEntry, SkippedFile
 from .endtoend import train_end_to_end
 from .errors import FinetuneError
 from .extract import extract_steps
 from .results import EpochStats, FinetuneResult
 from .settings import FinetuneSettings
+from .sharded import extract_shared, scan_and_split
 from .train import classifier_net, fold_standardizer, new_head, own_torch_state, standardizer, summarize, train_on_features
 
 LAYER_FOR_MODE = {"head": "fc7", "classifier": "pool5"}
@@ -45,13 +46,14 @@ def run_finetune(
     yield_point: Callable[[], None] | None = None,
     val_folder: str | os.PathLike | None = None,
     cache: FeatureCache | None = None,
-) -> FinetuneResult:
+    team=None,
+) -> FinetuneResult | None:
     """Fine-tune a copy of ``base_model`` on ``folder``; raises FinetuneError or FinetuneCancelled.
 
     ``finetune_steps`` run to its end; ``yield_point()``, when given, runs at every pause between batches.
     """
     return run_to_end(finetune_steps(folder, settings, base_model, base_sha256, device, progress, cancelled,
-                                     val_folder, cache), yield_point)
+                                     val_folder, cache, team=team), yield_point)
 
 
 def finetune_steps(
@@ -66,7 +68,8 @@ def finetune_steps(
     cache: FeatureCache | None = None,
     report: HealthReport | None = None,
     engine=None,
-) -> Generator[None, None, FinetuneResult]:
+    team=None,
+) -> Generator[None, None, FinetuneResult | None]:
     """The fine-tune as steps: it yields between batches and returns the FinetuneResult.
 
     ``report``: the folder's health report when the caller scanned it already. The scan
@@ -74,24 +77,25 @@ def finetune_steps(
     that must answer others meanwhile scans on a helper thread and passes the report.
     ``engine``: the base model's ``core.engine`` InferenceEngine, when ONNX Runtime is to
     compute the backbone features (head and classifier modes); None: torch.
+    ``team``: a ``core.distributed.Team`` when the run is shared by the ranks of a
+    ``torchrun`` launch (see ``sharded``); the result is rank 0's, the others get None.
     """
     t0 = time.perf_counter()
     settings = (settings or FinetuneSettings()).validate()
     device = torch.device(device)
     control = RunControl(progress, cancelled)
-    if report is None:
-        report = scan_with(folder, val_folder, control)
-    report.raise_if_refused()
-    train, val = split(report, settings.val_fraction, settings.seed)
+    report, train, val = scan_and_split(folder, val_folder, settings, control, report, team)
     cache = cache or FeatureCache()
     try:
         model = private_copy(base_model, device)
         trained = yield from _train(model, report.classes, train, val, settings, base_sha256, device, control, cache,
-                                    engine)
+                                    engine, team)
     except torch.OutOfMemoryError:
         raise FinetuneError(
             f"{device.type.upper()} ran out of memory: try a smaller batch size, mode 'head', or the CPU"
         ) from None
+    if trained is None:  # a rank other than 0: its share is with rank 0
+        return None
     yield from control.pause()
     result = _result(model, report, trained, settings, cache, time.perf_counter() - t0)
     control.emit(Progress("done", 1, 1, 0.0, val_accuracy=result.val_accuracy))
@@ -109,17 +113,19 @@ class _Trained:
 
 
 def _train(model, classes, train, val, settings, base_sha256, device, control,
-           cache, engine=None) -> Generator[None, None, _Trained]:
+           cache, engine=None, team=None) -> Generator[None, None, _Trained | None]:
     """Train ``model`` (the run's private copy) in place, as ``settings.mode`` says."""
     if settings.mode != "all":
         return (yield from _train_on_cache(model, classes, train, val, settings, base_sha256, device, control, cache,
-                                           engine))
+                                           engine, team))
 
     def every_layer():
         swap_head(model, len(classes))  # its init draws from the seeded generator
-        return (yield from train_end_to_end(model, train, val, settings, device, control))
+        return (yield from train_end_to_end(model, train, val, settings, device, control, team))
 
     stats, val_logits, failed = yield from own_torch_state(every_layer(), device, settings.seed)
+    if team is not None and not team.is_root:
+        return None
     train = [e for e in train if e.path not in failed]
     val = [e for e in val if e.path not in failed]
     skipped = [SkippedFile(p, why) for p, why in failed.items()]
@@ -165,13 +171,18 @@ def private_copy(base_model: AlexNet, device: torch.device) -> AlexNet:
 
 
 def _train_on_cache(model, classes, train, val, settings, base_sha256, device, control,
-                    cache, engine=None) -> Generator[None, None, _Trained]:
+                    cache, engine=None, team=None) -> Generator[None, None, _Trained | None]:
     """Head / classifier modes. Updates ``model`` in place (new fc8, trained layers)."""
     layer = LAYER_FOR_MODE[settings.mode]
     entries = train + val
     # Flipped copies only help training; validation always sees the plain view.
     views = {"plain": len(entries), "flip": len(train)} if settings.flip_view else {"plain": len(entries)}
-    ex = yield from extract_steps(model, entries, layer, views, base_sha256, device, control, cache, engine=engine)
+    if team is None:
+        ex = yield from extract_steps(model, entries, layer, views, base_sha256, device, control, cache, engine=engine)
+    else:
+        ex = yield from extract_shared(model, entries, layer, views, base_sha256, device, control, cache, team, engine)
+        if ex is None:  # not rank 0: the training runs there
+            return None
     failed = [SkippedFile(entries[i].path, why) for i, why in sorted(ex.failed.items())]
     keep_train = [i for i in range(len(train)) if i not in ex.failed]
     keep_val = [i for i in range(len(train), len(entries)) if i not in ex.failed]
