@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from .common import EXIT_OK, EXIT_PARTIAL, CliError, StopOnCtrlC, add_model_args, eprint, load_model_for_cli
+from .distributed import is_root, shared_run
 from .engine_args import add_engine_arg, engine_for_cli
 
 
@@ -23,26 +24,49 @@ def add_parser(sub) -> None:
 
 
 def _cmd_classify(args) -> int:
-    from ..core.predict import classify_paths
-
     if args.top < 1:
         raise CliError("--top must be at least 1")
     if args.batch_size < 1:
         raise CliError("--batch-size must be at least 1")
-    paths, order = _gather_inputs(args.paths)
+    paths, order = _gather_inputs(args.paths) if is_root() else ([], [])  # rank 0 looks, the others are told
     bundle, device = load_model_for_cli(args)
-    engine = engine_for_cli(bundle, device, args.engine) if paths else None
-    printer = _InputOrderPrinter(order, text=not args.json)
-    with StopOnCtrlC() as stop:
-        results = classify_paths(bundle.model, paths, bundle.class_names, k=args.top, batch_size=args.batch_size,
-                                 device=device, on_batch=printer.show_batch, cancelled=stop, engine=engine)
+    printer = None
+    with shared_run(bundle, device) as (team, bundle, device):
+        if team is not None:
+            paths, order = team.broadcast((paths, order))
+        engine = engine_for_cli(bundle, device, args.engine) if paths else None
+        printer = _InputOrderPrinter(order, text=not args.json)
+        results = _classify(args, bundle, paths, device, engine, printer, team)
+    if results is None:  # a rank other than 0 of a torchrun launch: its share is with rank 0
+        return EXIT_OK
     printer.show_errors_up_to_next_path()
     if args.json:
-        _print_json(order, results, bundle.trained, engine.name if engine else "torch")
+        _print_json(order, results, bundle.trained, engine.name if engine else "torch",
+                    team.world_size if team else None)
     if not order:
         eprint("no images found")
         return EXIT_PARTIAL
     return EXIT_PARTIAL if printer.failed else EXIT_OK
+
+
+def _classify(args, bundle, paths, device, engine, printer, team):
+    """Every prediction in input order (None on a rank other than 0). Alone: printed batch by
+    batch. Under torchrun: each rank classifies its contiguous share, rank 0 gathers and prints."""
+    from ..core.predict import classify_paths
+
+    lo, hi = team.bounds(len(paths)) if team is not None else (0, len(paths))
+    with StopOnCtrlC(sigterm=team is not None) as stop:
+        results = classify_paths(bundle.model, paths[lo:hi], bundle.class_names, k=args.top,
+                                 batch_size=args.batch_size, device=device, cancelled=stop, engine=engine,
+                                 on_batch=printer.show_batch if team is None else None)
+        if team is None:
+            return results
+        shares = team.gather_objects(results)
+    if not team.is_root:
+        return None
+    results = [p for share in shares for p in share]
+    printer.show_batch(results)
+    return results
 
 
 def _gather_inputs(inputs: list[str]) -> tuple[list, list]:
@@ -96,8 +120,10 @@ class _InputOrderPrinter:
                 print(f"{pred.path}: error: {pred.error}", flush=True)
 
 
-def _print_json(order: list, results: list, trained: bool, engine: str) -> None:
+def _print_json(order: list, results: list, trained: bool, engine: str, world_size: int | None = None) -> None:
     entries = [{**(e if isinstance(e, dict) else results[e].as_dict()), "engine": engine} for e in order]
+    if world_size is not None:  # a torchrun launch: how many ranks shared the work
+        entries = [{**e, "world_size": world_size} for e in entries]
     if not trained:  # every answer is random: say so where a script looks
         entries = [{**e, "weights": "untrained"} for e in entries]
     print(json.dumps(entries, indent=2, ensure_ascii=False))
