@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterator
 
 from .finetune_jobs import in_thread
+from .results import EngineInfo
 
 PREPARING = "checking ONNX Runtime (the first load exports the model; later loads read it from the cache)"
 
@@ -37,6 +38,7 @@ class Engines:
         self.choice = default_choice()
         self._pairs: list[tuple[object, object]] = []  # (bundle, InferenceEngine), by identity
         self._generation = 0  # a newer install makes an older preparation moot
+        self.preparing = False  # a background preparation (graph, gate, cut graphs) is under way
 
     def engine_for(self, bundle):
         for b, engine in self._pairs:
@@ -53,6 +55,15 @@ class Engines:
             return forward(bundle.model, batch, self.service.device)  # where the model is now (after an OOM: the CPU)
         return engine.forward(batch)
 
+    def info(self, bundle) -> EngineInfo:
+        engine = self.engine_for(bundle)
+        return EngineInfo(engine.name if engine else "torch", engine.reason if engine else None, self.choice,
+                          not self.preparing)
+
+    def _say(self) -> None:
+        """``engine_changed``: a light event (``model_loaded`` would make every view start over)."""
+        self.service.emit("engine_changed", self.info(self.service.bundle))
+
     def extraction_engine(self, bundle):
         """The engine that computes ``bundle``'s backbone features, when it is ONNX Runtime."""
         engine = self.engine_for(bundle)
@@ -67,6 +78,7 @@ class Engines:
         pending = PREPARING if self.choice != "torch" else None
         self._pairs = [(bundle, torch_engine(bundle.model, svc.device, pending, self.choice))] + kept
         self._generation += 1
+        self.preparing = self.choice != "torch"
         if self.choice != "torch":
             generation = self._generation
             svc.jobs.start_background(lambda cancelled: self._prepare_steps(bundle, generation))
@@ -79,11 +91,12 @@ class Engines:
         if svc.bundle is not None:
             self._pairs = [(b, e) for b, e in self._pairs if b is not svc.bundle]  # the base keeps its engine
             self.installed(svc.bundle, svc.base_bundle)
-            svc.emit("model_loaded", svc.model_info())
+            self._say()
 
     def reset_to_torch(self, reason: str) -> None:
         from ..core.engine.engine import torch_engine
 
+        self.preparing = False
         self._pairs = [(b, torch_engine(b.model, self.service.device, reason, self.choice)) for b, _ in self._pairs]
         self._generation += 1
 
@@ -94,10 +107,17 @@ class Engines:
         if generation != self._generation:
             return  # another model (or device, or choice) came meanwhile
         self._pairs = [(b, engine if b is bundle else e) for b, e in self._pairs]
-        svc.emit("model_loaded", svc.model_info())
-        if engine.name == "onnxruntime" and bundle.source != "finetuned":
+        cut = engine.name == "onnxruntime" and bundle.source != "finetuned"
+        self.preparing = cut
+        self._say()
+        if cut:
             # The base's cut graphs, for the fine-tune's features: exported now, loaded on first use.
-            yield from in_thread(lambda: _export_truncated(bundle, engine.weights_key), "engine-truncated")
+            try:
+                yield from in_thread(lambda: _export_truncated(bundle, engine.weights_key), "engine-truncated")
+            finally:
+                if generation == self._generation:
+                    self.preparing = False
+                    self._say()
 
 
 def _prepared(bundle, device, choice: str):

@@ -27,6 +27,17 @@ class ModelInfo:
     engine: str = "torch"  # what runs the forward passes now: "torch" | "onnxruntime"
     engine_reason: str | None = None  # why torch runs although ONNX Runtime was asked for (or is being checked)
     engine_choice: str = "auto"  # what was asked for: "auto" | "torch" | "onnxruntime"
+    engine_ready: bool = True  # False while graphs are still being exported or checked in the background
+
+
+@dataclass
+class EngineInfo:
+    """What runs the forward passes now (``engine_changed``; ModelInfo carries the same at a load)."""
+
+    engine: str  # "torch" | "onnxruntime"
+    reason: str | None  # why torch runs although ONNX Runtime was asked for (or is being checked)
+    choice: str  # "auto" | "torch" | "onnxruntime"
+    ready: bool  # False while graphs are still being exported or checked in the background
 
 
 @dataclass

@@ -123,9 +123,8 @@ class ModelService:
         )
 
     def _engine_info(self) -> dict:
-        engine = self.engines.engine_for(self.bundle)
-        return {"engine": engine.name if engine else "torch", "engine_reason": engine.reason if engine else None,
-                "engine_choice": self.engines.choice}
+        e = self.engines.info(self.bundle)
+        return {"engine": e.engine, "engine_reason": e.reason, "engine_choice": e.choice, "engine_ready": e.ready}
 
     def export(self, job_id: int, fmt: str, out: str, int8: bool) -> None:
         """Write the model in use to ``out`` as a job (see worker.export_job)."""

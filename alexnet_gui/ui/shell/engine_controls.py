@@ -5,6 +5,7 @@ label that says which one runs, and why torch when ONNX Runtime was asked for.""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtGui import QAction, QActionGroup
@@ -17,12 +18,32 @@ SETTINGS_KEY = "engine"
 PREPARING_PREFIX = "checking ONNX Runtime"  # the worker's note while a graph is being prepared
 
 
-def engine_status(info) -> tuple[str, str]:
-    """(label text, the reason behind it) for a ModelInfo."""
-    text = f"engine: {engine_label(info.engine)}"
-    if info.engine_reason and info.engine_reason.startswith(PREPARING_PREFIX):
-        return f"{text} (checking ONNX Runtime…)", info.engine_reason
-    return text, info.engine_reason or ""
+@dataclass(frozen=True)
+class EngineState:
+    engine: str = "torch"
+    reason: str | None = None
+    choice: str = "auto"
+    ready: bool = False
+
+    @classmethod
+    def of(cls, info) -> EngineState:
+        """From a ModelInfo (at a load) or an EngineInfo (``engine_changed``)."""
+        if hasattr(info, "engine_reason"):
+            return cls(info.engine, info.engine_reason, info.engine_choice, info.engine_ready)
+        return cls(info.engine, info.reason, info.choice, info.ready)
+
+    def line(self) -> str:
+        """For About: the engine, and why torch when it is torch for a reason."""
+        name = engine_label(self.engine)
+        return f"{name} ({self.reason})" if self.reason else name
+
+
+def engine_status(state: EngineState) -> tuple[str, str]:
+    """(label text, the reason behind it)."""
+    text = f"engine: {engine_label(state.engine)}"
+    if state.reason and state.reason.startswith(PREPARING_PREFIX):
+        return f"{text} (checking ONNX Runtime…)", state.reason
+    return text, state.reason or ""
 
 
 class EngineControls(QObject):
@@ -46,6 +67,8 @@ class EngineControls(QObject):
             self.menu.addAction(act)
             self.actions[choice] = act
         self._shown_reason = ""
+        self.state: EngineState | None = None  # None until the model has loaded
+        client.events.engine_changed.connect(self.show)
 
     def choice(self) -> str:
         value = self.settings.value(SETTINGS_KEY, "", str)
@@ -63,14 +86,15 @@ class EngineControls(QObject):
         self.client.engine_requested.emit(choice)
 
     def show(self, info) -> None:
-        """A ModelInfo arrived: the label, its tooltip, and a fallback's reason once in the status bar."""
-        text, reason = engine_status(info)
+        """A ModelInfo or EngineInfo arrived: the label, its tooltip, a fallback's reason once in the status bar."""
+        self.state = state = EngineState.of(info)
+        text, reason = engine_status(state)
         set_text(self.label, text)
         self.label.setToolTip(reason or "What runs the forward passes")
         self.label.setAccessibleDescription(reason)
-        if info.engine_choice in self.actions:
-            self.actions[info.engine_choice].setChecked(True)
+        if state.choice in self.actions:
+            self.actions[state.choice].setChecked(True)
         fallback = reason if reason and not reason.startswith(PREPARING_PREFIX) else ""
         if fallback and fallback != self._shown_reason:
-            self.status_bar.showMessage(f"Classifying with {engine_label(info.engine)}: {fallback}", 15000)
+            self.status_bar.showMessage(f"Classifying with {engine_label(state.engine)}: {fallback}", 15000)
         self._shown_reason = fallback

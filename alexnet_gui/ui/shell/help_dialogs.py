@@ -98,17 +98,14 @@ def about_text(window) -> str:
         f"Python {sys.version.split()[0]}</p>",
         f"<p>Device: {info.device if info else 'loading…'}<br>",
         f"Weights: {info.description if info else 'loading…'}<br>",
-        f"Engine: {_engine_line(info) if info else 'loading…'}</p>",
+        f"Engine: {_engine_line(window)}</p>",
     ]
     return "".join(lines)
 
 
-def _engine_line(info) -> str:
-    from ...core.engine import engine_label
-
-    line = engine_label(getattr(info, "engine", "torch"))
-    reason = getattr(info, "engine_reason", None)
-    return f"{line} ({html.escape(reason)})" if reason else line
+def _engine_line(window) -> str:
+    state = getattr(getattr(window, "engine_controls", None), "state", None)
+    return html.escape(state.line()) if state is not None else "loading…"
 
 
 def show_about(window) -> QMessageBox:

@@ -40,12 +40,13 @@ def test_the_engine_menu_choice_is_sent_and_remembered(make_window, qtbot, monke
     monkeypatch.setenv("ALEXNET_GUI_ENGINE", "auto")
     window = make_window()
     window.engine_controls.actions["torch"].trigger()
-    qtbot.waitUntil(lambda: window.model_info.engine_choice == "torch", timeout=60000)
+    qtbot.waitUntil(lambda: window.engine_controls.state.choice == "torch", timeout=60000)
     assert label(window) == "engine: PyTorch" and window.engine_controls.label.toolTip() == "What runs the forward passes"
     assert window.settings.value("engine") == "torch"
     again = make_window()
     assert again.engine_controls.actions["torch"].isChecked()
-    qtbot.waitUntil(lambda: again.model_info is not None and again.model_info.engine_choice == "torch", timeout=60000)
+    qtbot.waitUntil(lambda: again.engine_controls.state is not None and again.engine_controls.state.choice == "torch",
+                    timeout=60000)
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
