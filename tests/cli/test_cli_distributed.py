@@ -1,0 +1,97 @@
+"""`alexnet-cli finetune` and `classify` under torchrun (gloo, 2 processes on this machine):
+the same answers as one process, only rank 0 speaks and writes, and a failing rank stops
+the whole launch with nothing written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from shape_folders import make_shapes
+from torchrun_launch import FAULT_SCRIPT, part_files, torchrun
+
+from alexnet_gui.cli import main
+
+pytestmark = pytest.mark.distributed
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    return make_shapes(tmp_path / "shapes", per_class=9)
+
+
+def cache_entries(cache_root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (cache_root / "alexnet-gui" / "features").rglob("*.f32")}
+
+
+def finetune_args(folder, weights, out):
+    return ["finetune", folder, "--weights", weights, "--out", out, "--epochs", "5", "--flip", "--device", "cpu",
+            "--json"]
+
+
+def test_finetune_on_two_ranks_matches_one_process(folder, seeded_weights, tmp_path, capsys, monkeypatch):
+    alone_cache, team_cache = tmp_path / "alone", tmp_path / "team"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(alone_cache))
+    assert main([str(a) for a in finetune_args(folder, seeded_weights, tmp_path / "alone.pt")]) == 0
+    alone = json.loads(capsys.readouterr().out)
+
+    run = torchrun(*finetune_args(folder, seeded_weights, tmp_path / "team.pt"),
+                   env={"XDG_CACHE_HOME": str(team_cache)})
+    assert run.returncode == 0, run.stderr
+    team = json.loads(run.stdout)  # one JSON object: rank 1 printed nothing
+    assert team.pop("world_size") == 2
+    assert team["classes"] == alone["classes"]
+    # The same split: the same validation count per class, and the same cache keys, where
+    # only training images have a flipped entry (so equal key sets mean equal training sets).
+    assert np.sum(team["confusion_matrix"], axis=1).tolist() == np.sum(alone["confusion_matrix"], axis=1).tolist()
+    mine, theirs = cache_entries(alone_cache), cache_entries(team_cache)
+    assert len(mine) == 27 + 21 and set(theirs) == set(mine)  # 27 plain, 21 flipped (6 validation images)
+    for name, data in mine.items():  # the same features: header equal, values equal to float rounding
+        assert theirs[name][:48] == data[:48]
+        a, b = np.frombuffer(data[48:], "<f4"), np.frombuffer(theirs[name][48:], "<f4")
+        assert np.max(np.abs(a - b)) <= 1e-5 * max(1.0, float(np.max(np.abs(a))))
+    assert abs(team["val_accuracy"] - alone["val_accuracy"]) <= 0.01
+    assert (tmp_path / "team.pt").is_file() and not part_files(tmp_path)
+    assert run.stderr.count("epoch 5/5") == 1  # progress from rank 0 only
+
+
+def test_classify_on_two_ranks_prints_the_single_process_json(folder, seeded_weights, tmp_path, capsys):
+    inputs = [folder / "squares", folder / "circles" / "circles-03.png", tmp_path / "missing.png", folder]
+    args = ["classify", *inputs, "--weights", seeded_weights, "--json"]
+    code = main([str(a) for a in args])
+    alone = json.loads(capsys.readouterr().out)
+    run = torchrun(*args)
+    assert run.returncode == code == 1, run.stderr  # the missing file: partial, on both
+    team = json.loads(run.stdout)
+    assert [e.pop("world_size") for e in team] == [2] * len(alone)
+    assert [e["path"] for e in team] == [e["path"] for e in alone]
+    for mine, theirs in zip(alone, team):
+        assert set(theirs) == set(mine)
+        if "error" in mine:
+            assert theirs == mine
+            continue
+        assert [s["label"] for s in theirs["top"]] == [s["label"] for s in mine["top"]]
+        for s, t in zip(mine["top"], theirs["top"]):
+            assert t["probability"] == pytest.approx(s["probability"], rel=1e-5)
+
+
+@pytest.mark.parametrize("how, cause", [("kill", "SIGKILL"), ("raise", "rank 1 of 2 failed: RuntimeError: planted fault")])
+def test_a_failing_rank_stops_every_rank_and_writes_nothing(how, cause, folder, seeded_weights, tmp_path):
+    out = tmp_path / "model.pt"
+    cache = tmp_path / "cache"
+    run = torchrun(FAULT_SCRIPT, how, *finetune_args(folder, seeded_weights, out), module=False,
+                   env={"XDG_CACHE_HOME": str(cache)}, timeout=90)
+    assert run.returncode != 0
+    assert cause in run.stderr
+    assert "rank" in run.stderr and "1" in run.stderr  # torchrun's summary names the failed rank too
+    assert run.stdout == "" and not out.exists() and not part_files(tmp_path)
+
+
+def test_ctrl_c_on_the_launcher_stops_every_rank_and_writes_nothing(folder, seeded_weights, tmp_path):
+    out = tmp_path / "model.pt"
+    run = torchrun(FAULT_SCRIPT, "interrupt", *finetune_args(folder, seeded_weights, out), module=False,
+                   env={"XDG_CACHE_HOME": str(tmp_path / "cache")}, timeout=90)
+    assert run.returncode != 0
+    assert run.stdout == "" and not out.exists() and not part_files(tmp_path)
