@@ -5,6 +5,7 @@ the whole launch with nothing written."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,20 @@ def folder(tmp_path) -> Path:
 
 def cache_entries(cache_root: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in (cache_root / "alexnet-gui" / "features").rglob("*.f32")}
+
+
+def assert_same_features(mine_root: Path, theirs_root: Path, names) -> None:
+    """Every entry readable in both caches (magic, length, CRC-32 and key checked) and the same
+    features. Bit-equal on the machines measured; compared to float rounding, as two batchings
+    and thread counts may round differently on another CPU."""
+    from alexnet_gui.core.finetune import FeatureCache
+
+    mine, theirs = FeatureCache(mine_root / "alexnet-gui"), FeatureCache(theirs_root / "alexnet-gui")
+    for name in names:
+        key = name.removesuffix(".f32")
+        a, b = mine.get(key, 4096), theirs.get(key, 4096)
+        assert a is not None and b is not None
+        assert np.max(np.abs(a - b)) <= 1e-5 * max(1.0, float(np.max(np.abs(a))))
 
 
 def finetune_args(folder, weights, out):
@@ -48,10 +63,7 @@ def test_finetune_on_two_ranks_matches_one_process(folder, seeded_weights, tmp_p
     assert np.sum(team["confusion_matrix"], axis=1).tolist() == np.sum(alone["confusion_matrix"], axis=1).tolist()
     mine, theirs = cache_entries(alone_cache), cache_entries(team_cache)
     assert len(mine) == 27 + 21 and set(theirs) == set(mine)  # 27 plain, 21 flipped (6 validation images)
-    for name, data in mine.items():  # the same features: header equal, values equal to float rounding
-        assert theirs[name][:48] == data[:48]
-        a, b = np.frombuffer(data[48:], "<f4"), np.frombuffer(theirs[name][48:], "<f4")
-        assert np.max(np.abs(a - b)) <= 1e-5 * max(1.0, float(np.max(np.abs(a))))
+    assert_same_features(alone_cache, team_cache, mine)
     assert abs(team["val_accuracy"] - alone["val_accuracy"]) <= 0.01
     assert (tmp_path / "team.pt").is_file() and not part_files(tmp_path)
     assert run.stderr.count("epoch 5/5") == 1  # progress from rank 0 only
@@ -95,3 +107,32 @@ def test_ctrl_c_on_the_launcher_stops_every_rank_and_writes_nothing(folder, seed
                    env={"XDG_CACHE_HOME": str(tmp_path / "cache")}, timeout=90)
     assert run.returncode != 0
     assert run.stdout == "" and not out.exists() and not part_files(tmp_path)
+
+
+def test_two_processes_extracting_overlapping_folders_into_one_cache(folder, seeded_weights, tmp_path, capsys,
+                                                                   monkeypatch):
+    import shutil
+    import subprocess
+    import sys
+
+    halves = {"first": range(0, 6), "second": range(3, 9)}  # images 3-5 of every class in both
+    for name, numbers in halves.items():
+        for cls in ("circles", "squares", "triangles"):
+            (tmp_path / name / cls).mkdir(parents=True)
+            for i in numbers:
+                shutil.copy(folder / cls / f"{cls}-{i:02d}.png", tmp_path / name / cls)
+    shared, alone = tmp_path / "shared", tmp_path / "alone"
+    env = {**os.environ, "XDG_CACHE_HOME": str(shared)}
+    runs = [subprocess.Popen([sys.executable, "-m", "alexnet_gui.cli", "finetune", tmp_path / name, "--weights",
+                              seeded_weights, "--out", tmp_path / f"{name}.pt", "--epochs", "1", "--device", "cpu"],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for name in halves]
+    assert [r.wait(timeout=120) for r in runs] == [0, 0], [r.stderr.read() for r in runs]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(alone))
+    assert main([str(a) for a in ["finetune", folder, "--weights", seeded_weights, "--out", tmp_path / "all.pt",
+                                  "--epochs", "1", "--device", "cpu"]]) == 0
+    capsys.readouterr()
+    mine, theirs = cache_entries(alone), cache_entries(shared)
+    assert len(mine) == 27 and set(theirs) == set(mine)  # every image once, each written by one or both
+    assert_same_features(alone, shared, mine)
+    assert not part_files(shared)
