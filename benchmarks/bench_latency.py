@@ -43,6 +43,7 @@ from common import (
     close_window,
     drop_files,
     emit,
+    engine_note,
     idle,
     isolate,
     loadavg,
@@ -194,6 +195,7 @@ def main() -> None:
             forwards.append(probe.forward_s or 0.0)
             reads.append(read)
             trips.append(trip)
+    engine_text = engine_note(window)
     close_window(window)
     reference.close()
 
@@ -225,7 +227,7 @@ def main() -> None:
         f"pass ends at {ms(app_s)} (the measured value); the round trip alone (client.classify -> the answer "
         f"read in the window's process, no drop, no drawing) {ms(median(trips))}; "
         f"{painted} of {per_round * rounds} drops ended on a paint of the bars (else 200 ms after they were filled); "
-        f"the split above is of the drops with enter and drop at once.",
+        f"the split above is of the drops with enter and drop at once." + engine_text,
     ]
     emit({"name": f"latency-{args.device}", "rows": rows, "notes": notes, "app_s": apps,
           "hovered_s": {f"{h:g}": v for h, v in hovered.items()}, "reference_s": refs, "load_before": load_before})

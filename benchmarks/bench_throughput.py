@@ -38,6 +38,7 @@ from common import (
     close_window,
     dataloader_reference_seconds,
     emit,
+    engine_note,
     idle,
     isolate,
     loadavg,
@@ -57,13 +58,15 @@ MODEL_ONLY_RATIO = 0.9  # the older row, against the model-only forward (kept as
 
 def core_seconds(folder: Path, device: str) -> float:
     from alexnet_gui.core.bundle import bundle_from_file
+    from alexnet_gui.core.engine.engine import build_engine
     from alexnet_gui.core.images import find_images
     from alexnet_gui.core.predict import classify_paths
 
     bundle = bundle_from_file(seeded_weights()).to(__import__("torch").device(device))
+    engine = build_engine(bundle.model, __import__("torch").device(device), "auto", bundle.sha256)  # as the app loads
     paths = find_images(folder)
     t0 = time.perf_counter()
-    preds = classify_paths(bundle.model, paths, bundle.class_names, batch_size=32)
+    preds = classify_paths(bundle.model, paths, bundle.class_names, batch_size=32, engine=engine)
     seconds = time.perf_counter() - t0
     assert all(p.ok for p in preds) and len(preds) == len(paths)
     return seconds
@@ -102,6 +105,7 @@ def main() -> None:
     wait_model(window)
     idle(0.5)
     win = classify_folder(window, folder, n)
+    engine_text = engine_note(window)
     close_window(window)
     core = core_seconds(folder, args.device)
     ref2 = model_only_forward_seconds(model, x, 64, args.device)
@@ -133,7 +137,7 @@ def main() -> None:
              f"(the fastest count's mean is the reference); model-only reference {n / ref1:.1f} and "
              f"{n / ref2:.1f} img/s; window {win:.2f} s, classify_paths {core:.2f} s for {n} images of 160x120 "
              f"(decode included); classify_paths against the model-only forward {core_rate / ref_rate:.2f}x."
-             + layout_note]
+             + layout_note + engine_text]
     emit({"name": f"throughput-{args.device}", "rows": rows, "notes": notes, "window_s": win, "core_s": core,
           "reference_s": [ref1, ref2], "dataloader_s": {str(w): v for w, v in loader_s.items()},
           "load_before": load_before})

@@ -458,8 +458,21 @@ def close_window(window) -> None:
 
 
 def wait_model(window, timeout_s: float = 180.0) -> None:
+    """Until the model has loaded and the engine the app chose is ready: after a load the worker
+    classifies with torch while it exports (or reads from its cache) and checks the ONNX graphs
+    in the background, so the app is measured as it runs once that is done."""
     if not wait_until(lambda: window.model_info is not None, [window.client.worker.model_loaded], timeout_s):
         raise RuntimeError(f"the model did not load within {timeout_s:.0f} s")
+    controls = getattr(window, "engine_controls", None)
+    if controls is not None and not wait_until(lambda: controls.state is not None and controls.state.ready,
+                                               [window.client.events.engine_changed], timeout_s):
+        raise RuntimeError(f"the inference engine was not ready within {timeout_s:.0f} s")
+
+
+def engine_note(window) -> str:
+    """Which engine the app classified with, for a benchmark's notes."""
+    state = getattr(getattr(window, "engine_controls", None), "state", None)
+    return f" The app's engine: {state.line()}." if state is not None else ""
 
 
 def on_gui(signal, fn):

@@ -47,3 +47,32 @@ def test_transfer_arrays_arrive_intact_both_ways(transfer):
     assert set(got["median"]) == {(kind, way) for kind in ("features", "preview") for way in ("pipe", "shm")}
     assert got["bytes"]["features"] > 4_000_000
     assert got["bytes"]["preview"] == 640 * 480 * 3
+
+
+@pytest.fixture()
+def engine_bench(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_engine
+
+    return bench_engine
+
+
+def test_engine_benchmark_measures_parity_and_thread_settings_on_a_real_graph(engine_bench, tmp_path):
+    import numpy as np
+    import torch
+
+    from alexnet_gui.core.engine.cache import GraphCache
+    from alexnet_gui.core.engine.runners import CPU_PROVIDER, OrtRunner
+    from alexnet_gui.core.model import build_model
+
+    model = build_model(seed=0)
+    path, hit = GraphCache(tmp_path).get_or_export(model, "seeded", "logits")
+    runner = OrtRunner(path, [CPU_PROVIDER], torch.get_num_threads())
+    x = torch.from_numpy(np.random.default_rng(0).standard_normal((3, 3, 224, 224), dtype=np.float32))
+    p = engine_bench.parity(model, runner, x)
+    assert not hit and p["inputs"] == 3 and p["top5_identical"] == 3
+    assert p["max_abs_diff"] <= engine_bench.TOLERANCE * p["scale"]
+    settings = engine_bench.thread_settings(path, torch.get_num_threads(), model, x[:1], n=1)
+    assert set(settings) == {"torch after ORT (sleeping)", "torch after ORT (spinning)", "ORT, torch's threads",
+                             "ORT, all cores"}
+    assert all(v > 0 for v in settings.values())

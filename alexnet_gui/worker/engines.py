@@ -111,9 +111,9 @@ class Engines:
         self.preparing = cut
         self._say()
         if cut:
-            # The base's cut graphs, for the fine-tune's features: exported now, loaded on first use.
+            # The base's cut graphs, for the fine-tune's features: exported, loaded and checked now.
             try:
-                yield from in_thread(lambda: _export_truncated(bundle, engine.weights_key), "engine-truncated")
+                yield from in_thread(lambda: _prepare_truncated(bundle, engine), "engine-truncated")
             finally:
                 if generation == self._generation:
                     self.preparing = False
@@ -135,10 +135,14 @@ def _prepared(bundle, device, choice: str):
     return engine
 
 
-def _export_truncated(bundle, key: str) -> None:
+def _prepare_truncated(bundle, engine) -> None:
+    """Export the cut graphs from a copy (see the module's note), then load and gate them."""
     from ..core.engine.cache import GraphCache
 
     twin = copy.deepcopy(bundle.model)
-    cache = GraphCache()
+    cache = engine.setup.cache or GraphCache()
     for kind in ("pool5", "fc7"):
-        cache.get_or_export(twin, key, kind)
+        cache.get_or_export(twin, engine.weights_key, kind)
+    del twin
+    for kind in ("pool5", "fc7"):
+        engine.features_runner(kind)

@@ -43,9 +43,10 @@ def ort_providers(device: torch.device) -> list[str] | None:
     return None
 
 
-def session_options(threads: int):
+def session_options(threads: int, spinning: bool = False):
     """One team of ``threads`` intra-op threads that sleep when idle: ONNX Runtime's
-    spinning threads would otherwise take the cores from torch's team after each run."""
+    spinning threads would otherwise take the cores from torch's team after each run
+    (``spinning`` keeps ONNX Runtime's default, for the benchmark's comparison)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -53,7 +54,7 @@ def session_options(threads: int):
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     options.log_severity_level = 3  # errors only
     return options
 
