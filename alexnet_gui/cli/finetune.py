@@ -21,7 +21,7 @@ EXIT_FAILED = EXIT_PARTIAL  # 1: the fine-tune was refused or failed
 
 # argparse destination -> FinetuneSettings field, for the options that override a default
 _SETTINGS_ARGS = (("mode", "mode"), ("epochs", "epochs"), ("lr", "lr"), ("batch_size", "batch_size"),
-                  ("seed", "seed"), ("val_fraction", "val_fraction"))
+                  ("seed", "seed"), ("val_fraction", "val_fraction"), ("weight_decay", "weight_decay"))
 
 
 def add_parser(sub) -> None:
@@ -41,6 +41,8 @@ def add_parser(sub) -> None:
     p.add_argument("--epochs", type=int, metavar="N", help="passes over the training images (default 10)")
     p.add_argument("--lr", type=float, metavar="X", help="learning rate of the new head (default 0.001)")
     p.add_argument("--batch-size", type=int, metavar="B", help="training batch size (default 64)")
+    p.add_argument("--weight-decay", type=float, metavar="X", help="L2 penalty on the weights; 0 turns it off "
+                   "(default 0.0001)")
     p.add_argument("--seed", type=int, metavar="S", help="seed for the split, init and shuffling (default 0)")
     p.add_argument("--flip", action="store_true", help="also train on horizontally flipped copies")
     add_model_args(p)

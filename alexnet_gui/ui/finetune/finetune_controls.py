@@ -1,5 +1,5 @@
-"""The Fine-tune view's left column: the folder, its health report, the settings,
-and Start / Cancel (kept in sight below the scrolled part)."""
+"""The Fine-tune view's left column: the folder, its health report, the settings, the
+same run as a torchrun command, and Start / Cancel (kept in sight below the scrolled part)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QMenu, QPushButton, QVBoxL
 from ...core.finetune.samples import SAMPLE_TITLES
 from ..qtutil import make_label, scrolled
 from .finetune_panels import HealthReportWidget, SettingsWidget
+from .torchrun_panel import TorchrunPanel
 
 
 class FinetuneControls(QWidget):
@@ -41,6 +42,7 @@ class FinetuneControls(QWidget):
 
         self.health = HealthReportWidget()
         self.settings_box = SettingsWidget()
+        self.torchrun = TorchrunPanel(self.settings_box)
 
         self.start_button = QPushButton("Start")
         self.start_button.setToolTip("Train on the chosen folder with these settings")
@@ -53,7 +55,7 @@ class FinetuneControls(QWidget):
         inner = QWidget()
         lv = QVBoxLayout(inner)
         lv.setContentsMargins(4, 0, 4, 0)
-        for w in (folder_box, self.health, self.settings_box):
+        for w in (folder_box, self.health, self.settings_box, self.torchrun):
             lv.addWidget(w)
         lv.addStretch(1)
         self.setMinimumWidth(360)

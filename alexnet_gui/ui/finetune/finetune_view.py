@@ -169,6 +169,7 @@ class FinetuneView(QWidget):
         self.report = None
         self.settings_box.set_own_split(False)
         set_text(self.folder_label, f"Folder: {self.folder}")
+        self.controls.torchrun.set_folder(self.folder)
         self.health.show_checking()
         self._message("")
         self._scan_token = self._start("scan", lambda t: ("scan", t, self.folder))
@@ -193,6 +194,7 @@ class FinetuneView(QWidget):
     def _on_job_defaults_ready(self, defaults: dict) -> None:
         self.defaults = defaults
         self.settings_box.set_defaults(defaults)
+        self.controls.torchrun.refresh()
         self._update_buttons()
 
     def settings_values(self) -> dict:
