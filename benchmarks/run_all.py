@@ -44,6 +44,7 @@ BENCHES = [
     ("memory", "bench_memory.py", [], [], 240, False),
     ("soak", "bench_soak.py", [], ["--per-class", "25"], 600, False),
     ("transfer", "bench_transfer.py", [], ["--n", "10"], 180, False),
+    ("explain", "bench_explain.py", [], ["--n", "1"], 420, False),
     ("engine", "bench_engine.py", [], ["--n", "5", "--batches", "2", "--images", "16"], 300, False),
 ]
 

@@ -76,3 +76,19 @@ def test_engine_benchmark_measures_parity_and_thread_settings_on_a_real_graph(en
     assert set(settings) == {"torch after ORT (sleeping)", "torch after ORT (spinning)", "ORT, torch's threads",
                              "ORT, all cores"}
     assert all(v > 0 for v in settings.values())
+
+
+def test_explain_rows_follow_their_budgets(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import argparse
+
+    import bench_explain
+
+    c = {"gradcam_app": [0.030, 0.031], "gradcam_ref": [0.010, 0.011], "occlusion_app": [1.30], "occlusion_ref": [1.0],
+         "windows": 169, "threads": 2}
+    stall = {"max_stall_ms": 12.0, "max_stall_began": 1.5, "seconds": 9.0, "stalls_over_50ms": 0, "worst_at_s": 0.5}
+    drop = {"answer_s": 0.4, "batches_between": 2, "batch_s": 0.3, "finished": True}
+    r = bench_explain.result(c, stall, drop, argparse.Namespace(device="cpu"), 0.0)
+    assert [x["passed"] for x in r["rows"]] == [False, False, True, False]  # 2.9 x, 1.3 x, 12 ms, two batches late
+    assert r["rows"][0]["ratio"] == pytest.approx(0.0305 / 0.0105, rel=1e-3)
+    assert "169 copies" in r["rows"][1]["what"] and r["name"] == "explain-cpu"
