@@ -106,3 +106,21 @@ def test_a_layer_that_is_not_a_conv_block_is_refused_by_name(seeded_model, rando
     message = str(info.value)
     assert repr(layer) in message and "convolution block" in message
     assert all(name in message for name in LAYERS)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("method", ["gradcam", "guided-gradcam", "occlusion", "integrated-gradients"])
+def test_on_cuda_the_maps_are_the_cpus(seeded_state_dict, random_image, method):
+    from alexnet_gui.core.device import place_model
+    from alexnet_gui.core.model import build_model
+
+    cpu = build_model()
+    cpu.load_state_dict(seeded_state_dict)
+    gpu = place_model(build_model(), torch.device("cuda"))
+    gpu.load_state_dict(seeded_state_dict)
+    image = random_image(256, 256, seed=12)
+    settings = ExplainSettings(method=method, target=5, ig_steps=8, noise_samples=2, batch=64)
+    a = explain(cpu.eval(), NAMES, image, settings)
+    b = explain(gpu.eval(), NAMES, image, settings)
+    assert b.map.shape == (224, 224) and b.target.index == 5
+    assert np.abs(a.map - b.map).mean() < 0.02  # TF32 and other kernels: close, not equal
