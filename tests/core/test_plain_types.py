@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from alexnet_gui.core.explain import ExplainError, ExplainSettings, Explanation, UnknownClassError
 from alexnet_gui.core.finetune import (
     MODES,
     SAMPLE_DATASETS,
@@ -86,6 +87,13 @@ def _samples() -> dict[str, object]:
         "ImageLoadError": ImageLoadError("/data/x.jpg", "the file is empty (0 bytes)"),
         "WeightsError": WeightsError("w.pth: no such weights file"),
         "DownloadCancelled": DownloadCancelled("w.pth: download cancelled; nothing was saved"),
+        "ExplainSettings": ExplainSettings(method="occlusion", target="tabby", patch=48),
+        "Explanation": Explanation("/data/cat.jpg", "gradcam", "features.11", score,
+                                   np.linspace(0, 1, 224 * 224, dtype=np.float32).reshape(224, 224), 0.3, "units",
+                                   (10, 20), (30, 40), (640, 480), np.zeros((224, 224, 3), np.uint8), "seeded",
+                                   {"method": "gradcam"}, 0.05),
+        "ExplainError": ExplainError("'features.12' is not a convolution block"),
+        "UnknownClassError": UnknownClassError("no class named 'x'"),
     }
 
 
