@@ -36,6 +36,7 @@ from alexnet_gui.core.finetune.train import EpochStats
 from alexnet_gui.core.images import ImageLoadError
 from alexnet_gui.core.introspect import LayerActivation
 from alexnet_gui.core.predict import ClassScore, Prediction
+from alexnet_gui.core.units import TopImage, TopImages, Unit, UnitError, UnitFrame, UnitPicture, VisualizeSettings
 from alexnet_gui.core.weights import DownloadCancelled, WeightsError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,6 +95,13 @@ def _samples() -> dict[str, object]:
                                    {"method": "gradcam"}, 0.05),
         "ExplainError": ExplainError("'features.12' is not a convolution block"),
         "UnknownClassError": UnknownClassError("no class named 'x'"),
+        "TopImages": TopImages(Unit("features.10", 3), [
+            TopImage("/data/a.png", 1.5, (0, 0, 40, 40), (0, 0, 97, 97), (2, 0), np.zeros((97, 97, 3), np.uint8)),
+            TopImage("/data/b.png", 1.0, (0, 0, 64, 48), (0, 0, 224, 224), None)], 14, 2, {"/data/c.png": "empty"}),
+        "UnitFrame": UnitFrame(Unit("classifier.6", 9), 8, 256, np.zeros((224, 224, 3), np.uint8)),
+        "UnitPicture": UnitPicture(Unit("features.7", 20), np.zeros((224, 224, 3), np.uint8), 0.5, 0.01,
+                                   VisualizeSettings(steps=64), True),
+        "UnitError": UnitError("no layer named 'conv9'"),
     }
 
 

@@ -31,6 +31,10 @@ TORCH_FREE = (
     "alexnet_gui.core.files",
     "alexnet_gui.core.paths",
     "alexnet_gui.core.untrained",
+    "alexnet_gui.core.units",
+    "alexnet_gui.core.units.top",
+    "alexnet_gui.core.units.mosaic",
+    "alexnet_gui.core.units.picture_cache",
 )
 
 SCRIPT = r"""

@@ -107,7 +107,7 @@ def extract_steps(
     model.eval()
     runner = engine.features_runner(layer) if engine is not None and batches else None  # None: torch
     paths = [[entries[i].path for i in batch] for batch in batches]
-    with prepared_ahead(_decode, paths, name="finetune-decode") as decoded:
+    with prepared_ahead(decode_crops, paths, name="finetune-decode") as decoded:
         for batch in batches:
             yield from control.pause()
             crops, errors = next(decoded)
@@ -170,7 +170,7 @@ def _forward_views(model: AlexNet, crops: list[np.ndarray], rows: list[int], vie
                 out[v][[rows[j] for j in sel]] = feats  # (b, D)
 
 
-def _decode(paths: list[str]) -> tuple[list[np.ndarray], dict[int, str]]:
+def decode_crops(paths: list[str]) -> tuple[list[np.ndarray], dict[int, str]]:
     """(224, 224, 3) uint8 crops of the readable paths, and causes for the others. No torch here."""
     crops: list[np.ndarray] = []
     errors: dict[int, str] = {}

@@ -1,0 +1,54 @@
+"""A unit's top images and its picture, each as steps: what the worker's jobs and the
+command line run. The picture is read from its cache when it was made before."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator, Sequence
+from typing import TypeVar
+
+import torch
+
+from ..finetune.cache import FeatureCache
+from ..model import AlexNet
+from .picture_cache import PictureCache
+from .scan import Progress, check_unit, scan_steps
+from .top import TOP_K, top_images
+from .types import TopImages, Unit, UnitFrame, UnitPicture, VisualizeSettings
+from .visualize import visualize_steps
+
+T = TypeVar("T")
+
+
+def top_images_steps(model: AlexNet, paths: Sequence[str], layer: str, channel: int, weights: str,
+                     device: torch.device, cache: FeatureCache | None = None, progress: Progress | None = None,
+                     batch_size: int | None = None, k: int = TOP_K) -> Generator[None, None, TopImages]:
+    """Scan ``paths`` at the unit's layer (cached summaries first), then rank the unit's images."""
+    unit = Unit(check_unit(model, layer, channel), channel)
+    scan = yield from scan_steps(model, paths, [unit.layer], weights, device, cache, batch_size, progress)
+    return top_images(scan, unit, k)
+
+
+def picture_steps(model: AlexNet, layer: str, channel: int, weights: str, settings: VisualizeSettings | None = None,
+                  cache: PictureCache | None = None) -> Generator[UnitFrame | None, None, UnitPicture]:
+    """The unit's picture: from the cache when made before with these weights and settings,
+    else made by ``visualize_steps`` (frames on the way) and stored."""
+    settings = settings or VisualizeSettings()
+    unit = Unit(check_unit(model, layer, channel), channel)
+    cache = cache or PictureCache()
+    kept = cache.get(weights, unit, settings)
+    if kept is not None:
+        return kept
+    picture = yield from visualize_steps(model, unit, settings)
+    cache.put(weights, picture)
+    return picture
+
+
+def run_to_end(steps: Iterator, stop=lambda: False) -> T:
+    """Step ``steps`` to the end and return its value; KeyboardInterrupt when ``stop()`` turns true."""
+    while True:
+        if stop():
+            raise KeyboardInterrupt
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
