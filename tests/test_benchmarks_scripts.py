@@ -92,3 +92,19 @@ def test_explain_rows_follow_their_budgets(monkeypatch):
     assert [x["passed"] for x in r["rows"]] == [False, False, True, False]  # 2.9 x, 1.3 x, 12 ms, two batches late
     assert r["rows"][0]["ratio"] == pytest.approx(0.0305 / 0.0105, rel=1e-3)
     assert "169 copies" in r["rows"][1]["what"] and r["name"] == "explain-cpu"
+
+
+@pytest.mark.distributed
+def test_distributed_benchmark_gathers_and_reports_per_1000_images(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_distributed
+
+    gather = bench_distributed.gather_costs(rows=10, rounds=1)  # the probe raises when a gather comes back wrong
+    assert set(gather["timings"]) == {f"{layer}/{way}" for layer in ("fc7", "pool5") for way in ("rows", "object")}
+    runs = {k: {"seconds": s, "wall": s + 3, "val_accuracy": 0.5} for k, s in (("2x1", 10.0), ("1x2", 12.0),
+                                                                                 ("1x1", 18.0))}
+    r = bench_distributed.result(runs, {"timings": {"fc7/rows": 0.002, "fc7/object": 0.004, "pool5/rows": 0.005,
+                                                    "pool5/object": 0.01}, "rows": 100, "rounds": 1}, 1000, 0.0)
+    assert [x["ratio"] for x in r["rows"]] == [pytest.approx(10 / 12, abs=1e-3), 0.9, 0.5, 0.5]
+    assert r["rows"][2]["measured"] == "20.0 ms"  # 2 ms for 100 rows: 20 ms per 1,000 images
+    assert all(x["passed"] is None for x in r["rows"])  # reported, no budget
