@@ -118,10 +118,14 @@ class ExplainControls(QWidget):
         self.class_box.blockSignals(False)
         self._last_class = label
 
-    def target(self) -> int | str | None:
+    def target(self, by_name: bool = False) -> int | str | None:
+        """None (top-1), the index of a listed class, or the text typed. ``by_name``: always the
+        text (another model's classes, e.g. a fine-tune run's, are not the ones listed)."""
         text = self.class_box.currentText().strip()
         if not text or text == TOP1:
             return None
+        if by_name:
+            return text
         i = self.class_box.findText(text, Qt.MatchFlag.MatchFixedString)  # case-insensitive
         return self.class_box.itemData(i) if i > 0 else text  # a name the core will refuse by name
 
@@ -131,8 +135,8 @@ class ExplainControls(QWidget):
     def method(self) -> str:
         return self.method_box.currentData()
 
-    def values(self) -> dict:
-        return ExplainSettings(method=self.method(), layer=self.layer_box.currentData(), target=self.target(),
+    def values(self, by_name: bool = False) -> dict:
+        return ExplainSettings(method=self.method(), layer=self.layer_box.currentData(), target=self.target(by_name),
                                patch=self.patch.value(), stride=self.stride.value(), ig_steps=self.steps.value(),
                                noise_samples=self.samples.value(), noise=round(self.noise.value(), 4)).as_dict()
 

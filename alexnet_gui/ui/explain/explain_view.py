@@ -132,6 +132,7 @@ class ExplainView(QWidget):
         """Explain class ``index`` (None: top-1) of the current model for ``path``, now."""
         self.path, self.model = path, "current"
         self.controls.set_target(index)
+        self._stale = False  # shown now: the request below is the one
         self._show_view(self)
         self.run()
 
@@ -139,6 +140,7 @@ class ExplainView(QWidget):
         """A fine-tune's validation image: why that run's model said ``label``."""
         self.path, self.model = path, f"run:{run_token}"
         self.controls.set_target_text(label)  # the run's class names are not the model's in use
+        self._stale = False  # shown now: the request below is the one
         self._show_view(self)
         self.run()
 
@@ -167,7 +169,7 @@ class ExplainView(QWidget):
             self._show_idle()
             return
         set_text(self.image_label, Path(self.path).name)
-        values = self.controls.values()
+        values = self.controls.values(by_name=self.model != "current")
         self._start("main", values, self.model)
         if self.compare_box.isChecked() and self._has_base and self.model == "current":
             self._start("base", {**values, "target": None}, "base")

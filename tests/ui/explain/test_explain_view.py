@@ -36,9 +36,13 @@ def test_clicking_a_bar_shows_that_class_map(make_window, qtbot, tmp_path):
     chart = classified(window, qtbot, path)
     view = window.explain_view
     label, probability, index = chart.rows[2]
+    asked = []
+    real = window.client.explain
+    window.client.explain = lambda *a: asked.append(a) or real(*a)
     with qtbot.waitSignal(view.shown, timeout=30000) as shown:
         click_row(qtbot, chart, 2)
     e = shown.args[0]
+    assert len(asked) == 1 and asked[0][1]["target"] == index  # one request, for the class clicked
     assert window.tabs.currentWidget() is view
     assert (e.target.index, e.target.label) == (index, label) and e.method == "gradcam" and e.path == path
     assert abs(e.target.probability - probability) <= 1e-4 * max(1.0, probability)
