@@ -31,6 +31,7 @@ def serve(channel: Channel, on_start=None) -> None:
     from .explain_jobs import ExplainJobs
     from .finetune_jobs import FinetuneJobs
     from .service import ModelService
+    from .unit_jobs import UnitJobs
 
     inbox: queue.Queue[tuple] = queue.Queue()
     scheduler = Scheduler(on_end=lambda e: _report_end(channel, e))
@@ -44,6 +45,7 @@ def serve(channel: Channel, on_start=None) -> None:
     service = ModelService(emit, scheduler)
     finetune = FinetuneJobs(service)
     service.explain_jobs = ExplainJobs(service, finetune)  # the explain requests' jobs
+    service.unit_jobs = UnitJobs(service)  # a unit's top images and the picture it wants
     if on_start is not None:
         on_start(service)
     threading.Thread(target=_read, args=(channel, inbox, scheduler, service), name="worker-reader",
@@ -106,6 +108,10 @@ def _handle(message: tuple, service, finetune, scheduler: Scheduler, emit) -> No
             scheduler.start(job_id, finetune.factory(request))
         elif kind == "explain":
             scheduler.start(args[0], service.explain_jobs.factory(*args))
+        elif kind == "unit_top":
+            scheduler.start(args[0], service.unit_jobs.top_factory(*args))
+        elif kind == "unit_picture":
+            scheduler.start(args[0], service.unit_jobs.picture_factory(*args))
         elif kind == "load":
             _load_quietly(service, *args)
         elif kind == "load_file":

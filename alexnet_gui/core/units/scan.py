@@ -23,7 +23,7 @@ from ..finetune.extract import decode_crops, even_batches, extract_batch_size
 from ..model import AlexNet
 from ..prefetch import prepared_ahead
 from ..preprocess import normalized_batch
-from .layers import UnitError, canonical_layer, is_spatial
+from .layers import UnitError, canonical_layer, is_spatial, layer_label
 
 SUMMARY_VIEW = "unit-summary"  # the cache key's view: what kind of vector the entry holds
 _HASH_CHUNK = 64  # files hashed per step
@@ -69,7 +69,7 @@ def check_unit(model: AlexNet, layer: str, channel: int) -> str:
     layer = canonical_layer(layer)
     count = layer_shapes(model, [layer])[layer][0]
     if not 0 <= channel < count:
-        raise UnitError(f"{layer} has {count} {'channels' if is_spatial(layer) else 'units'}: "
+        raise UnitError(f"{layer_label(layer)} has {count} {'channels' if is_spatial(layer) else 'units'}: "
                         f"choose 0 to {count - 1}, not {channel}")
     return layer
 

@@ -26,6 +26,7 @@ from .events import FinetuneEvents, WorkerEvents
 from .job import Job
 
 JOB_EVENTS = {"predictions_ready", "pictures_ready", "features_ready", "explain_ready", "export_ready",
+              "unit_top_ready", "unit_picture_ready",
               "job_progressed", "job_finished", "job_failed"}
 RESTART_WINDOW_S = 60.0  # a second death within this stops the restarting
 STOP_WAIT_S = 2.0  # closing: how long the worker gets to stop before it is terminated
@@ -119,6 +120,16 @@ class WorkerClient(QObject):
         ExplainSettings; ``which`` "current" or "base" (the base model beside a fine-tuned head).
         ``progressed`` per batch for the long methods; ``partial`` gets the Explanation."""
         return self._job("explain", str(path), dict(settings), which)
+
+    def unit_top(self, layer: str, channel: int, paths) -> Job:
+        """The images of ``paths`` (files or folders) that excite a unit most (``core.units``):
+        ``progressed`` per batch; ``partial`` gets the TopImages."""
+        return self._job("unit_top", str(layer), int(channel), [str(p) for p in paths])
+
+    def unit_picture(self, layer: str, channel: int, settings: dict | None = None) -> Job:
+        """The picture a unit wants, by gradient ascent: ``settings`` a plain dict of
+        VisualizeSettings; ``partial`` gets a UnitFrame every few steps, then the UnitPicture."""
+        return self._job("unit_picture", str(layer), int(channel), dict(settings or {}))
 
     def pictures(self, path) -> Job:
         """``path``'s thumbnail and preview alone (no forward pass): ``partial`` gets a PicturesResult."""

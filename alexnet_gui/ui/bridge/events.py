@@ -20,6 +20,8 @@ class WorkerEvents(QObject):
     engine_changed = Signal(object)  # worker.results.EngineInfo: what runs the forward passes now
     export_ready = Signal(int, object)  # job id, dict: the export's report (core.engine.export.ExportReport) and summary
     explain_ready = Signal(int, object)  # job id, core.explain.Explanation
+    unit_top_ready = Signal(int, object)  # job id, core.units.TopImages
+    unit_picture_ready = Signal(int, object)  # job id, core.units.UnitFrame on the way, then the UnitPicture
     download_progressed = Signal(int, int)  # bytes done, total (0 when unknown)
     download_finished = Signal(str)  # saved path
     download_failed = Signal(str)  # message ("cancelled" when the user cancelled)
