@@ -15,11 +15,18 @@ import os
 from .common import EXIT_PARTIAL, CliError
 
 
+def launched() -> bool:
+    """True under ``torchrun`` with more than one process (the environment says so)."""
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1")) > 1
+    except ValueError:
+        return True  # let core.distributed name what is wrong with it
+
+
 def launch_rank() -> int:
     """This process's rank in a ``torchrun`` launch (0 for a plain process), without joining anything."""
     try:
-        world = int(os.environ.get("WORLD_SIZE", "1"))
-        return int(os.environ.get("RANK", "0")) if world > 1 else 0
+        return int(os.environ.get("RANK", "0")) if launched() else 0
     except ValueError:
         return 0
 
@@ -35,6 +42,9 @@ def shared_run(bundle, device):
 
     Inside, errors name the rank (``rank 1 of 2: ...``) and an unexpected one becomes a
     one-line failure (exit 1) instead of a traceback; the process group is left at the end."""
+    if not launched():  # a plain process: torch.distributed is not even imported
+        yield None, bundle, device
+        return
     from ..core.distributed import DistributedError, Launch, Team
 
     try:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 
-from ..distributed import Team
 from ..model import AlexNet
 from .cache import FeatureCache
 from .control import Progress, RunControl
@@ -27,6 +27,9 @@ from .dataset import HealthReport, ImageEntry, scan_with, split
 from .errors import FinetuneError
 from .extract import Extracted, extract_steps
 from .settings import FinetuneSettings
+
+if TYPE_CHECKING:  # the worker's fine-tunes never load torch.distributed
+    from ..distributed import Team
 
 
 def scan_and_split(folder: str | os.PathLike, val_folder: str | os.PathLike | None, settings: FinetuneSettings,
