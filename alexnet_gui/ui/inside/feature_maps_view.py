@@ -35,6 +35,8 @@ PICK_TEXT = "Click a channel to see it large"
 class FeatureMapsView(QWidget):
     features_shown = Signal(str, str)  # image path, layer name: a grid was drawn
     channel_shown = Signal(str, int)  # layer name, channel shown large
+    unit_top_requested = Signal(str, int)  # layer name, channel: "Top images for this channel"
+    unit_picture_requested = Signal(str, int)  # layer name, channel: "What it wants"
 
     def __init__(self, ctx, classify_view, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,6 +119,7 @@ class FeatureMapsView(QWidget):
         rl.addWidget(self.channel_view, 1)
         rl.addWidget(self.stats)
         rl.addWidget(self.overlay_box)
+        rl.addLayout(self._build_unit_buttons())
         self.splitter = QSplitter()
         self.splitter.setObjectName("feature-maps-splitter")
         self.splitter.addWidget(left)
@@ -124,6 +127,24 @@ class FeatureMapsView(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         return self.splitter
+
+    def _build_unit_buttons(self) -> QHBoxLayout:
+        """What the picked channel sees beyond this image: the Units tab's two questions."""
+        self.top_images_button = QPushButton("Top images for this channel")
+        self.top_images_button.setToolTip("The images that excite this channel most (Units tab)")
+        self.top_images_button.clicked.connect(lambda: self.unit_top_requested.emit(self._layer_name, self._channel))
+        self.wants_button = QPushButton("What it wants")
+        self.wants_button.setToolTip("The image this channel wants, made by gradient ascent (Units tab)")
+        self.wants_button.clicked.connect(lambda: self.unit_picture_requested.emit(self._layer_name, self._channel))
+        row = QHBoxLayout()
+        row.addWidget(self.top_images_button)
+        row.addWidget(self.wants_button)
+        self._sync_unit_buttons(False)
+        return row
+
+    def _sync_unit_buttons(self, on: bool) -> None:
+        for button in (self.top_images_button, self.wants_button):
+            button.setEnabled(on)
 
     def _build_stack(self, grids: QWidget) -> QStackedWidget:
         """A message (no image, computing, an error) in place of the grids."""
@@ -300,6 +321,7 @@ class FeatureMapsView(QWidget):
             self.channel_view.set_mosaic(None)
             self.stats.clear()
             self.stats.setAccessibleName("Selected channel's statistics")
+            self._sync_unit_buttons(False)
             return
         ch = self._channel
         self.grid.set_selected(int(np.flatnonzero(self._order == ch)[0]))
@@ -310,6 +332,7 @@ class FeatureMapsView(QWidget):
         text = f"{act.name} {act.kind}, channel {ch} of {c}\nmin {lo:.4g}, max {hi:.4g}, mean {mean:.4g}"
         self.stats.setText(text)
         self.stats.setAccessibleName(text)
+        self._sync_unit_buttons(True)
         self.channel_shown.emit(act.name, ch)
 
     def _tile_tip(self, index: int) -> str:

@@ -25,6 +25,7 @@ from ..explain.explain_view import ExplainView
 from ..finetune.finetune_view import FinetuneView
 from ..inside.filters_view import add_views as add_inside_views
 from ..inside.model_view import ModelView
+from ..inside.unit_view import add_unit_view
 from ..qtutil import set_text
 from .drop_overlay import DropOverlayWidget, local_path, paths_from_mime
 from .engine_controls import EngineControls
@@ -39,7 +40,7 @@ DEVICES = (("Auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
 # so a fine-tuned file never becomes the base ("" means the default: hub cache, else untrained).
 BASE_KEY, FINETUNED_KEY = "weights/path", "weights/finetuned"
 CLI_WEIGHTS_HINT = "pass --weights PATH"  # the core's advice, for the command line
-TABS = 6  # Ctrl+1 … Ctrl+6 show them
+TABS = 7  # Ctrl+1 … Ctrl+7 show them
 
 
 def app_settings() -> QSettings:
@@ -91,6 +92,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._add_finetune_view()
         self._add_explain_view()
+        self.unit_view = add_unit_view(self, ctx)
+        self._sync_tab_actions()
         self._connect_worker()
         self._restore_settings()
 
