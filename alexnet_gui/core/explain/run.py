@@ -17,7 +17,7 @@ from torch import nn
 
 from ..model import MIN_INPUT_SIZE
 from ..prediction import ClassScore
-from ..preprocess import CROP_SIZE, denormalize, preprocess
+from ..preprocess import denormalize, preprocess
 from .gradcam import gradcam, guided_gradcam
 from .hooks import model_device, probabilities
 from .integrated import integrated_steps
@@ -55,7 +55,10 @@ def explain_steps(model: nn.Module, class_names: list[str], image, settings: Exp
                                 f"to explain: AlexNet needs at least {MIN_INPUT_SIZE}x{MIN_INPUT_SIZE}")
     model.eval()
     x = preprocess(image).unsqueeze(0).to(model_device(model))  # (1, 3, 224, 224)
-    raw, probs, target = yield from _method_steps(model, class_names, x, settings, progress)
+    if settings.method == "gradcam":
+        raw, probs, target = _gradcam_once(model, class_names, x, settings, progress)
+    else:
+        raw, probs, target = yield from _method_steps(model, class_names, x, settings, progress)
     heat = raw.numpy().astype(np.float32)
     peak = map_peak(heat)
     top = float(heat.max())
@@ -71,15 +74,17 @@ def explain_steps(model: nn.Module, class_names: list[str], image, settings: Exp
         model=description, settings=settings.as_dict(), seconds=time.perf_counter() - t0)
 
 
+def _gradcam_once(model, class_names, x, s: ExplainSettings, progress):
+    """Grad-CAM's one step: (raw map, probabilities, target) from one forward and backward."""
+    wanted = None if s.target in (None, "") else resolve_target(s.target, class_names, None)
+    raw, logits, target = gradcam(model, x, s.layer, wanted)
+    if progress is not None:
+        progress(1, 1)
+    return raw.cpu(), torch.softmax(logits, dim=0), target
+
+
 def _method_steps(model, class_names, x, s: ExplainSettings, progress):
-    """(raw map (224, 224) CPU float32, probabilities (C,), target index) for ``s.method``."""
-    if s.method == "gradcam":
-        wanted = None if s.target in (None, "") else resolve_target(s.target, class_names, None)
-        raw, logits, target = gradcam(model, x, s.layer, wanted)
-        if progress is not None:
-            progress(1, 1)
-        return raw.cpu(), torch.softmax(logits, dim=0), target
-        yield  # a generator: Grad-CAM is its first and only step
+    """(raw map (224, 224) CPU float32, probabilities (C,), target index) for the other methods."""
     probs = probabilities(model, x)
     target = resolve_target(s.target, class_names, probs.numpy())
     if s.method == "guided-gradcam":
@@ -102,6 +107,3 @@ def explain(model: nn.Module, class_names: list[str], image, settings: ExplainSe
             next(steps)
         except StopIteration as stop:
             return stop.value
-
-
-assert CROP_SIZE == 224  # the maps are 224 x 224: the crop torchvision's AlexNet weights expect
