@@ -43,6 +43,34 @@ def picture_steps(model: AlexNet, layer: str, channel: int, weights: str, settin
     return picture
 
 
+def real_values_steps(model: AlexNet, paths: Sequence[str], layer: str, channel: int, device: torch.device,
+                      batch_size: int = 32) -> Generator[None, None, tuple[dict[str, float], dict[str, str]]]:
+    """The unit's objective (as the picture is scored: a channel's mean, an fc unit's value) for each
+    readable image of ``paths``, a batch per step; and the causes for the others."""
+    from ..finetune.extract import decode_crops, even_batches
+    from ..prefetch import prepared_ahead
+    from ..preprocess import normalized_batch
+    from .visualize import unit_objective
+
+    unit = Unit(check_unit(model, layer, channel), channel)
+    paths = [str(p) for p in paths]
+    values: dict[str, float] = {}
+    failed: dict[str, str] = {}
+    batches = even_batches(list(range(len(paths))), batch_size)
+    model.eval()
+    with prepared_ahead(decode_crops, [[paths[i] for i in b] for b in batches], name="unit-decode") as decoded:
+        for batch in batches:
+            crops, errors = next(decoded)
+            failed.update({paths[batch[j]]: why for j, why in errors.items()})
+            rows = [paths[i] for j, i in enumerate(batch) if j not in errors]
+            if rows:
+                with torch.inference_mode():
+                    got = unit_objective(model, normalized_batch(crops).to(device), unit).float().cpu().tolist()
+                values.update(zip(rows, got))
+            yield
+    return values, failed
+
+
 def run_to_end(steps: Iterator, stop=lambda: False) -> T:
     """Step ``steps`` to the end and return its value; KeyboardInterrupt when ``stop()`` turns true."""
     while True:
