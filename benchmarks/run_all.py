@@ -46,6 +46,7 @@ BENCHES = [
     ("transfer", "bench_transfer.py", [], ["--n", "10"], 180, False),
     ("explain", "bench_explain.py", [], ["--n", "1"], 420, False),
     ("engine", "bench_engine.py", [], ["--n", "5", "--batches", "2", "--images", "16"], 300, False),
+    ("units", "bench_units.py", [], ["--n", "128", "--steps", "32"], 900, False),
     ("distributed", "bench_distributed.py", [], ["--n", "64", "--rounds", "2"], 900, False),
 ]
 

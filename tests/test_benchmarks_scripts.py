@@ -94,6 +94,19 @@ def test_explain_rows_follow_their_budgets(monkeypatch):
     assert "169 copies" in r["rows"][1]["what"] and r["name"] == "explain-cpu"
 
 
+def test_units_rows_follow_their_budgets(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_units
+
+    scan = {"first_s": 12.0, "again_s": 0.3, "ref_s": 10.0, "ref_runs": [9.5, 10.5]}
+    vis = {"app_s": 16.0, "ref_s": 10.0, "value": 2.5, "start": 0.1}
+    stall = {"max_stall_ms": 61.0, "p99_stall_ms": 12.0, "stalls_over_50ms": 1, "seconds": 30.0, "scan_s": 14.0}
+    r = bench_units.result(scan, vis, stall, 1000, 256, 2, 0.0)
+    assert [x["passed"] for x in r["rows"]] == [True, True, False, False]  # 1.2 x, 0.3 s, 1.6 x, 61 ms
+    assert [x["ratio"] for x in r["rows"]] == [1.2, 0.6, 1.6, 1.22]
+    assert "1000 images" in r["rows"][0]["what"] and "256 steps" in r["rows"][2]["what"] and r["name"] == "units-cpu"
+
+
 @pytest.mark.distributed
 def test_distributed_benchmark_gathers_and_reports_per_1000_images(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
