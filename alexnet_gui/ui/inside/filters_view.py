@@ -8,17 +8,21 @@ so new weights redraw the grid and no torch is needed here.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from ...core.render import PAGE_SIZE, filters_mosaic, page_count, weight_ranges
 from .feature_maps_view import FeatureMapsView
 from .tile_grid import TileGridWidget, save_grid_dialog
 
-HINT = "Hover a filter for its index and weight range; click it to see what it finds in the selected image."
+HINT = ("Hover a filter for its index and weight range; click it to see what it finds in the selected image; "
+        "right-click it for the images that excite it most and the image it wants.")
 
 
 class FiltersView(QWidget):
     filter_clicked = Signal(str, int)  # layer name, output channel
+    unit_top_requested = Signal(str, int)  # layer name, output channel: "Top images for this channel"
+    unit_picture_requested = Signal(str, int)  # layer name, output channel: "What it wants"
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,6 +94,8 @@ class FiltersView(QWidget):
         self.grid.setAccessibleName("Filters grid")
         self.grid.tile_hovered.connect(self._on_grid_tile_hovered)
         self.grid.tile_clicked.connect(self._on_grid_tile_clicked)
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.grid.customContextMenuRequested.connect(self._on_grid_context_menu_requested)
         self.info = QLabel(HINT)
         self.info.setWordWrap(True)
         self.info.setAccessibleName(HINT)
@@ -187,6 +193,23 @@ class FiltersView(QWidget):
 
     def _on_grid_tile_clicked(self, index: int) -> None:
         self.filter_clicked.emit(self.layer(), self._page * PAGE_SIZE + index)
+
+    def unit_actions(self, index: int) -> list[QAction]:
+        """What a right-click on tile ``index`` offers: the Units tab's two questions for its channel."""
+        channel = self._page * PAGE_SIZE + index
+        top = QAction(f"Top images for channel {channel}", self)
+        top.triggered.connect(lambda: self.unit_top_requested.emit(self.layer(), channel))
+        wants = QAction("What it wants", self)
+        wants.triggered.connect(lambda: self.unit_picture_requested.emit(self.layer(), channel))
+        return [top, wants]
+
+    def _on_grid_context_menu_requested(self, pos) -> None:
+        index = self.grid.index_at(pos)
+        if index < 0 or self._ranges is None:
+            return
+        menu = QMenu(self)
+        menu.addActions(self.unit_actions(index))
+        menu.exec(self.grid.mapToGlobal(pos))
 
     # ------------------------------------------------------------ export
 

@@ -3,7 +3,8 @@ class); the nine images of a folder that excite it most, each as the patch of it
 field around the maximum with the value; and the picture it wants, made by gradient ascent
 and shown live. Both run in the model's process as jobs with progress and Cancel, and both
 save as PNG. The images looked through are a chosen folder, else those opened in Classify,
-else the fine-tune's folder. Reached from here, or from a channel of Feature maps.
+else the fine-tune's folder. Reached from here, from a channel of Feature maps, or from a
+filter's right-click menu in Filters.
 """
 
 from __future__ import annotations
@@ -327,7 +328,8 @@ class UnitView(QWidget):
 
 
 def add_unit_view(window, ctx) -> UnitView:
-    """Add the Units tab to ``window``; a channel of Feature maps opens its top images or picture."""
+    """Add the Units tab to ``window``; a channel of Feature maps, or a filter's right-click menu,
+    opens its top images or picture."""
     classify, finetune = window.classify_view, window.finetune_view
 
     def default_paths() -> tuple[str, list[str]]:
@@ -340,6 +342,7 @@ def add_unit_view(window, ctx) -> UnitView:
 
     view = UnitView(ctx, default_paths)
     window.add_view(view, "&Units", "What a unit sees: the images that excite it most and the image it wants")
-    window.feature_maps_view.unit_top_requested.connect(view.show_top)
-    window.feature_maps_view.unit_picture_requested.connect(view.show_picture)
+    for source in (window.feature_maps_view, window.filters_view):
+        source.unit_top_requested.connect(view.show_top)
+        source.unit_picture_requested.connect(view.show_picture)
     return view

@@ -121,3 +121,18 @@ def test_the_images_opened_in_classify_are_the_default_and_the_picker_follows_th
     assert view.channel_box.maximum() == 63
     view.set_unit("classifier.6", 281)
     assert view.channel_box.maximum() == 999 and view.unit_name.text().startswith("class 281 (")
+
+
+def test_a_filters_right_click_menu_asks_for_its_channels_top_images(make_window, image_dir, qtbot):
+    window = make_window()
+    open_images(window, qtbot, image_dir(4))
+    filters = window.filters_view
+    window.tabs.setCurrentWidget(filters)
+    top, wants = filters.unit_actions(5)
+    assert top.text() == "Top images for channel 5" and wants.text() == "What it wants"
+    view = window.unit_view
+    with qtbot.waitSignal(view.top_shown, timeout=60000) as shown:
+        top.trigger()
+    assert window.tabs.currentWidget() is view
+    assert (shown.args[0].unit.layer, shown.args[0].unit.channel) == ("features.0", 5)
+    assert shown.args[0].scanned == 4
