@@ -120,10 +120,10 @@ def test_classify_json_in_input_order_with_an_error_entry(capsys, seeded_weights
     categories = imagenet_categories()
     for entry in data:
         if entry["path"].endswith("corrupt.jpg"):
-            assert set(entry) == {"path", "error"}
+            assert set(entry) == {"path", "error", "engine"}
             assert "corrupt.jpg" in entry["error"] and "not an image" in entry["error"]
             continue
-        assert set(entry) == {"path", "top"}
+        assert set(entry) == {"path", "top", "engine"} and entry["engine"] == "torch"  # the suite's default
         assert len(entry["top"]) == 5
         for score in entry["top"]:
             assert set(score) == {"label", "index", "probability"}
@@ -140,7 +140,7 @@ def test_classify_json_matches_the_library(capsys, seeded_weights, seeded_model,
     (entry,) = json.loads(out)
     (pred,) = classify_paths(seeded_model, [inputs[0]], imagenet_categories(), k=3)
     expected = json.loads(json.dumps(pred.as_dict()))
-    assert entry.keys() == expected.keys() and entry["path"] == expected["path"]
+    assert entry.keys() == expected.keys() | {"engine"} and entry["path"] == expected["path"]
     # The CLI's model is placed channels-last, the test's is contiguous: the same to float
     # rounding, so near-equal classes of the seeded model may trade places.
     assert_same_top(entry["top"], expected["top"])
