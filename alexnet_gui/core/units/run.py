@@ -12,7 +12,7 @@ from ..finetune.cache import FeatureCache
 from ..model import AlexNet
 from .picture_cache import PictureCache
 from .scan import Progress, check_unit, scan_steps
-from .top import TOP_K, top_images
+from .top import TOP_K, ranked, top_image
 from .types import TopImages, Unit, UnitFrame, UnitPicture, VisualizeSettings
 from .visualize import visualize_steps
 
@@ -22,10 +22,15 @@ T = TypeVar("T")
 def top_images_steps(model: AlexNet, paths: Sequence[str], layer: str, channel: int, weights: str,
                      device: torch.device, cache: FeatureCache | None = None, progress: Progress | None = None,
                      batch_size: int | None = None, k: int = TOP_K) -> Generator[None, None, TopImages]:
-    """Scan ``paths`` at the unit's layer (cached summaries first), then rank the unit's images."""
+    """Scan ``paths`` at the unit's layer (cached summaries first), then rank the unit's images and
+    cut their patches, a step per image (a big photo's decode is a step of its own)."""
     unit = Unit(check_unit(model, layer, channel), channel)
     scan = yield from scan_steps(model, paths, [unit.layer], weights, device, cache, batch_size, progress)
-    return top_images(scan, unit, k)
+    images = []
+    for path, value, position in ranked(scan, unit, k):
+        images.append(top_image(path, value, unit.layer, position))
+        yield
+    return TopImages(unit, images, len(scan.paths), scan.computed, dict(scan.failed))
 
 
 def picture_steps(model: AlexNet, layer: str, channel: int, weights: str, settings: VisualizeSettings | None = None,

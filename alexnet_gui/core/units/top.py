@@ -21,19 +21,26 @@ TOP_K = 9
 def top_images(scan, unit: Unit, k: int = TOP_K, patches: bool = True) -> TopImages:
     """The ``k`` images of ``scan`` that excite ``unit`` most, highest first, ties by path.
     ``patches``: each with the crop's pixels in its box (one decode per image)."""
+    images = [top_image(path, value, unit.layer, position, patches) for path, value, position in ranked(scan, unit, k)]
+    return TopImages(unit, images, len(scan.paths), scan.computed, dict(scan.failed))
+
+
+def ranked(scan, unit: Unit, k: int = TOP_K) -> list[tuple[str, float, tuple[int, int] | None]]:
+    """(path, value, (y, x) of the maximum or None for an fc unit) of the ``k`` best, highest first,
+    ties by path; images that could not be read are left out."""
     table = scan.summaries[unit.layer]  # (N, 2C) or (N, F)
     channels = table.shape[1] // 2 if unit.spatial else table.shape[1]
     values = table[:, unit.channel]
-    ranked = sorted((i for i in range(len(scan.paths)) if not math.isnan(values[i])),
-                    key=lambda i: (-float(values[i]), scan.paths[i]))[:k]
-    images = []
-    for i in ranked:
+    best = sorted((i for i in range(len(scan.paths)) if not math.isnan(values[i])),
+                  key=lambda i: (-float(values[i]), scan.paths[i]))[:k]
+    out = []
+    for i in best:
         position = None
         if unit.spatial:
             _, w = scan.map_sizes[unit.layer]
             position = divmod(int(table[i, channels + unit.channel]), w)  # (y, x)
-        images.append(_top_image(scan.paths[i], float(values[i]), unit.layer, position, patches))
-    return TopImages(unit, images, len(scan.paths), scan.computed, dict(scan.failed))
+        out.append((scan.paths[i], float(values[i]), position))
+    return out
 
 
 def unit_crop_box(layer: str, position: tuple[int, int] | None) -> Box:
@@ -51,7 +58,8 @@ def image_box(box: Box, width: int, height: int) -> Box:
             min(width, math.ceil((x1 + left) / sx)), min(height, math.ceil((y1 + top) / sy)))
 
 
-def _top_image(path: str, value: float, layer: str, position, patches: bool) -> TopImage:
+def top_image(path: str, value: float, layer: str, position, patches: bool = True) -> TopImage:
+    """One ranked image: its boxes in crop and image pixels, and the patch (a decode)."""
     box = unit_crop_box(layer, position)
     try:
         img = load_image(path)
