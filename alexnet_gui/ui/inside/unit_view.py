@@ -196,14 +196,15 @@ class UnitView(QWidget):
             set_text(self.status, NO_IMAGES_TEXT)
             return
         unit = self.unit()
-        self._start(self.client.unit_top(unit.layer, unit.channel, paths), f"Looking through {what}…")
-        self._job.partial.connect(self._on_top_partial)
+        job = self.client.unit_top(unit.layer, unit.channel, paths)
+        self._start(job, f"Looking through {what}…")
+        job.partial.connect(lambda top, job=job: self._on_top_partial(top) if job is self._job else None)
 
     def make_picture(self) -> None:
         unit = self.unit()
         job = self.client.unit_picture(unit.layer, unit.channel, {"steps": PICTURE_STEPS})
         self._start(job, f"Making the picture {self._describe(unit)} wants…")
-        job.partial.connect(self._on_picture_partial)
+        job.partial.connect(lambda item, job=job: self._on_picture_partial(item) if job is self._job else None)
 
     def cancel(self) -> None:
         if self._job is not None:
@@ -223,6 +224,7 @@ class UnitView(QWidget):
     # ------------------------------------------------------------ jobs
 
     def _start(self, job, text: str) -> None:
+        """One job at a time (one progress bar, one Cancel): a new one cancels the one running."""
         if self._job is not None:
             self._job.cancel()
         self._job = job
@@ -231,9 +233,13 @@ class UnitView(QWidget):
         self.progress.setRange(0, 0)
         self.progress.show()
         job.progressed.connect(self._on_job_progressed)
-        job.failed.connect(lambda message: set_text(self.status, message))
-        job.cancelled.connect(lambda: set_text(self.status, "Cancelled"))
+        job.failed.connect(lambda message, job=job: self._say(job, message))
+        job.cancelled.connect(lambda job=job: self._say(job, "Cancelled"))
         job.ended.connect(lambda job=job: self._on_job_ended(job))
+
+    def _say(self, job, text: str) -> None:
+        if job is self._job:  # a job replaced by a newer one says nothing
+            set_text(self.status, text)
 
     def _set_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
