@@ -75,6 +75,13 @@ class ExportModelDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.close_button)
+        for w, tip in ((self.format_box, "ONNX runs anywhere with ONNX Runtime; TorchScript needs torch"),
+                       (self.int8_box, "Smaller and faster on some CPUs, but its answers can differ from float's"),
+                       (self.path_edit, "The model file to write; predict.py goes in the same folder (ONNX)"),
+                       (self.browse_button, "Choose where to save the model"),
+                       (self.export_button, "Export, then check the file against the model before reporting it"),
+                       (self.close_button, "Close this dialog (an export under way goes on)")):
+            w.setToolTip(tip)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.progress)
