@@ -31,6 +31,8 @@ class ExplainControls(QWidget):
         for m in METHODS:
             self.method_box.addItem(METHOD_TITLES[m], m)
         self.method_box.setAccessibleName("Method")
+        self.method_box.setToolTip("Grad-CAM is instant; Guided Grad-CAM adds fine detail; Occlusion and "
+                                   "Integrated Gradients take longer and show their progress")
         self.layer_box = QComboBox()
         for layer, alias in LAYERS.items():
             self.layer_box.addItem(f"{alias} ({layer})", layer)

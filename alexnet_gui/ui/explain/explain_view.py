@@ -71,6 +71,7 @@ class ExplainView(QWidget):
         self.compare_box.setEnabled(False)
         self.save_button = QPushButton("Save as PNG…")
         self.save_button.setEnabled(False)
+        self.save_button.setToolTip("Write the picture shown (image, heat map, colour scale) as a PNG file")
         left = QVBoxLayout()
         left.addWidget(self.image_label)
         left.addWidget(self.controls)
