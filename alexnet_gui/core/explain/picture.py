@@ -43,7 +43,7 @@ def legend(height: int, top_label: str, bottom_label: str, units: str) -> np.nda
     x = 6 + BAR_W + 4
     draw.text((x, 0), top_label, fill=TEXT, font=font)
     draw.text((x, height - 12), bottom_label, fill=TEXT, font=font)
-    for i, word in enumerate(_wrap(units, 10)[:6]):
+    for i, word in enumerate(_wrap(units.replace("-", "- "), 10)[:6]):  # a long word breaks at its hyphen
         draw.text((x, height // 2 - 30 + 12 * i), word, fill=TEXT, font=font)
     return np.asarray(out)
 
@@ -55,7 +55,7 @@ def _wrap(text: str, width: int) -> list[str]:
             lines.append(line)
             line = word
         else:
-            line = f"{line} {word}".strip()
+            line = f"{line}{'' if line.endswith('-') else ' '}{word}".strip()
     return [*lines, line] if line else lines
 
 
