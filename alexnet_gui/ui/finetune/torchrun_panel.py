@@ -36,6 +36,7 @@ class TorchrunPanel(QGroupBox):
         self.line.setReadOnly(True)
         self.line.setAccessibleName("torchrun command")
         self.line.setPlaceholderText("Choose a folder to see the command")
+        self.line.setToolTip("The same fine-tune for torchrun, to run in a terminal on a bigger machine")
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the command to the clipboard")
         self.copy_button.clicked.connect(self.copy)
