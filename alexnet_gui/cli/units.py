@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from .common import EXIT_OK, EXIT_PARTIAL, CliError, StopOnCtrlC, add_model_args, eprint, load_model_for_cli
+from .distributed import is_root, shared_run
 
 LAYER_HELP = ("conv1 … conv5, relu1 … relu5, pool1, pool2, pool5, fc6, relu6, fc7, relu7, fc8 (the classes), "
               "or the module's name (features.10)")
@@ -89,27 +90,49 @@ def _images(folders) -> list[str]:
 
 def _cmd_unit(args) -> int:
     from ..core.units.mosaic import top_mosaic
-    from ..core.units.run import run_to_end, top_images_steps
-    from ..core.units.scan import weights_key
 
-    out = _check_out(args.out)
-    paths = _images(args.folders)
+    root = is_root()  # under torchrun, rank 0 finds the files, merges the shares' best and writes
+    out = _check_out(args.out) if root else Path(args.out)
+    paths = _images(args.folders) if root else []
     bundle, device = load_model_for_cli(args)
     layer = _unit_layer(bundle, args.layer, args.channel)
-    with StopOnCtrlC() as stop:
-        top = run_to_end(top_images_steps(bundle.model, paths, layer, args.channel,
-                                          weights_key(bundle.model, bundle.sha256), device), stop)
+    with shared_run(bundle, device) as (team, bundle, device):
+        top = _top_images(bundle, paths, layer, args.channel, device, team)
+    if top is None:  # a rank other than 0: its share is with rank 0
+        return EXIT_OK
     _save(top_mosaic(top), out)
     for path, why in top.failed.items():
         eprint(f"skipped {path}: {why}")
     if args.json:
-        print(json.dumps(top.as_list()))
+        entries = top.as_list()
+        if team is not None:  # a torchrun launch: how many ranks shared the scan
+            entries = [{**e, "world_size": team.world_size} for e in entries]
+        print(json.dumps(entries))
     else:
         print(f"wrote {out}: the top {len(top.images)} of {top.scanned} images for "
               f"{top.unit.describe(bundle.class_names)} ({top.computed} computed, the rest from the cache)")
         for rank, image in enumerate(top.images, 1):
             print(f"{rank}. {image.value:.6g}  {image.path}  box {list(image.box)}")
     return EXIT_PARTIAL if top.failed else EXIT_OK
+
+
+def _top_images(bundle, paths, layer, channel, device, team):
+    """The unit's top images: scanned here, or each rank its contiguous share of ``paths``
+    (rank 0's list, broadcast) and merged on rank 0 (None on the other ranks)."""
+    from ..core.units.run import run_to_end, top_images_steps
+    from ..core.units.scan import weights_key
+    from ..core.units.sharded import merge_top_images
+
+    if team is not None:
+        paths = team.broadcast(paths)
+    lo, hi = team.bounds(len(paths)) if team is not None else (0, len(paths))
+    with StopOnCtrlC(sigterm=team is not None) as stop:
+        top = run_to_end(top_images_steps(bundle.model, paths[lo:hi], layer, channel,
+                                          weights_key(bundle.model, bundle.sha256), device), stop)
+        if team is None:
+            return top
+        parts = team.gather_objects(top)
+    return merge_top_images(parts) if team.is_root else None
 
 
 def _cmd_visualize(args) -> int:

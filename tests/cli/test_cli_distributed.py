@@ -136,3 +136,18 @@ def test_two_processes_extracting_overlapping_folders_into_one_cache(folder, see
     assert len(mine) == 27 and set(theirs) == set(mine)  # every image once, each written by one or both
     assert_same_features(alone, shared, mine)
     assert not part_files(shared)
+
+
+def test_unit_scan_on_two_ranks_finds_the_single_process_top_nine(folder, seeded_weights, tmp_path, capsys):
+    args = ["unit", folder, "--layer", "conv5", "--channel", "7", "--weights", seeded_weights, "--json"]
+    assert main([str(a) for a in args + ["--out", tmp_path / "alone.png"]]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    run = torchrun(*args, "--out", tmp_path / "team.png")
+    assert run.returncode == 0, run.stderr
+    team = json.loads(run.stdout)
+    assert [e.pop("world_size") for e in team] == [2] * 9
+    assert [e["path"] for e in team] == [e["path"] for e in alone]  # the best nine of 27, highest first
+    assert [e["box"] for e in team] == [e["box"] for e in alone]
+    for mine, theirs in zip(alone, team):
+        assert theirs["value"] == pytest.approx(mine["value"], rel=1e-5)
+    assert (tmp_path / "team.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and not part_files(tmp_path)
