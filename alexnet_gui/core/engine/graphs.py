@@ -79,14 +79,3 @@ class _quiet_exporter:  # noqa: N801 - a context manager used like a function
 
     def __exit__(self, *exc) -> None:
         self.logger.setLevel(self.level)
-
-
-def add_metadata(onnx_bytes: bytes, metadata: dict[str, str]) -> bytes:
-    """The same graph with ``metadata`` in its metadata_props (keys and values are strings)."""
-    import onnx
-
-    proto = onnx.load_from_string(onnx_bytes)
-    for key, value in metadata.items():
-        prop = proto.metadata_props.add()
-        prop.key, prop.value = str(key), str(value)
-    return proto.SerializeToString()
