@@ -98,10 +98,11 @@ def cache_info() -> CacheInfo:
 
 
 def clear_cache(samples: bool = False) -> int:
-    """Delete cached features (and the sample data sets when ``samples``); bytes freed."""
+    """Delete cached features and the pictures units want (and the sample data sets when
+    ``samples``); bytes freed."""
     root = cache_dir()
     freed = 0
-    for name in ("features", "samples") if samples else ("features",):
+    for name in ("features", "units", "samples") if samples else ("features", "units"):
         folder = root / name
         freed += _tally(folder, "")[1]
         shutil.rmtree(folder, ignore_errors=True)

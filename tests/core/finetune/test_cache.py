@@ -80,3 +80,10 @@ def test_info_and_clear_report_bytes(private_cache):
     assert clear_cache(samples=True) == 100
     assert not samples.exists()
     assert clear_cache() == 0
+
+
+def test_clearing_also_removes_the_pictures_units_want(private_cache):
+    pictures = private_cache / "units"
+    pictures.mkdir(parents=True)
+    (pictures / "abc.png").write_bytes(b"0" * 50)
+    assert clear_cache() == 50 and not pictures.exists()
