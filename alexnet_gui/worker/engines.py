@@ -2,17 +2,18 @@
 and the base kept for Compare and for new fine-tunes).
 
 A model installed starts in torch at once; a background job of the scheduler then
-exports its graph (or reads it from the cache) and gates it on a helper thread,
-from a copy of the model (the exporter re-parametrises the module it traces, which
-must not happen under a forward pass running meanwhile). Only when the graph passed
-does classification move to ONNX Runtime and ``model_loaded`` say so, so a drop
-during that time is answered by torch. The base model's truncated graphs (pool5,
-fc7) are exported then too, for the fine-tune's features.
+has its graphs exported into the cache by a short-lived process of their own
+(``core.engine.export_process``: the exporter's modules and working memory, half a
+gigabyte, leave with it), or finds them there, and gates the whole graph on a
+helper thread. Only when it passed does classification move to ONNX Runtime and
+``engine_changed`` say so, so a drop during that time is answered by torch. A base
+model's graphs cut at pool5 and fc7 are exported with it, for the fine-tune's
+features; they are loaded and checked at the first fine-tune (their sessions hold
+fc6 and fc7 again: 0.25 GB, kept only when used).
 """
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Iterator
 
@@ -107,47 +108,27 @@ class Engines:
         if generation != self._generation:
             return  # another model (or device, or choice) came meanwhile
         self._pairs = [(b, engine if b is bundle else e) for b, e in self._pairs]
-        cut = engine.name == "onnxruntime" and bundle.source != "finetuned"
-        self.preparing = cut
+        self.preparing = False
         self._say()
-        if cut:
-            # The base's cut graphs, for the fine-tune's features: exported now, loaded and checked
-            # at the first fine-tune (their sessions hold fc6 and fc7 again: 0.25 GB kept only when used).
-            try:
-                yield from in_thread(lambda: _export_truncated(bundle, engine), "engine-truncated")
-            finally:
-                if generation == self._generation:
-                    self.preparing = False
-                    self._say()
 
 
 def _prepared(bundle, device, choice: str):
-    """The gated engine for ``bundle`` on ``device`` (runs on a helper thread)."""
+    """The gated engine for ``bundle`` on ``device`` (runs on a helper thread; the model is
+    only read here, as a forward pass on the worker's thread reads it meanwhile)."""
     from ..core.engine.cache import model_digest
     from ..core.engine.engine import build_engine, torch_engine
+    from ..core.engine.export_process import export_in_child
+    from ..core.engine.runners import ort_available, ort_providers
     from ..core.memory import return_free_memory
+    from ..core.paths import cache_dir
 
     try:
-        twin = copy.deepcopy(bundle.model)
-        key = bundle.sha256 or model_digest(twin)
-        engine = build_engine(twin, device, choice, key)
-        engine.model = bundle.model  # torch and the cut graphs use the model itself from now on
+        key = bundle.sha256 or model_digest(bundle.model)
+        if ort_available() and ort_providers(device) is not None:
+            kinds = ["logits"] if bundle.source == "finetuned" else ["logits", "pool5", "fc7"]
+            export_in_child(bundle, key, kinds, cache_dir())
+        return build_engine(bundle.model, device, choice, key)  # reads the cache: no export here
     except Exception as exc:  # noqa: BLE001 - (out of memory, say): torch classifies, and says why
         return torch_engine(bundle.model, device, f"ONNX Runtime could not be prepared ({exc})", choice)
     finally:
-        twin = None  # the copy goes before the trim
-        return_free_memory()  # the copy and the exporter's working memory
-    return engine
-
-
-def _export_truncated(bundle, engine) -> None:
-    """Export the cut graphs from a copy (see the module's note) into the cache."""
-    from ..core.engine.cache import GraphCache
-    from ..core.memory import return_free_memory
-
-    twin = copy.deepcopy(bundle.model)
-    cache = engine.setup.cache or GraphCache()
-    for kind in ("pool5", "fc7"):
-        cache.get_or_export(twin, engine.weights_key, kind)
-    del twin
-    return_free_memory()  # the exporter's working memory (hundreds of MB) goes back to the system
+        return_free_memory()
