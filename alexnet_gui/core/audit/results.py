@@ -1,0 +1,51 @@
+"""The audit's findings as plain data (no torch, no Qt): the window reads them directly."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Mislabel:
+    path: str
+    folder_label: str
+    predicted: str
+    confidence: float  # the out-of-fold probability of ``predicted``
+    given_probability: float  # ... and of the folder's own class
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    a: str
+    b: str
+    similarity: float  # 1.0 for identical bytes; 1 - differing bits / 63 (pHash); fc7 cosine
+    kind: str  # "exact", "phash" or "fc7"
+
+
+@dataclass
+class AuditResult:
+    root: str
+    classes: list[str]
+    mislabelled: list[Mislabel]  # most confident disagreement first
+    duplicates: list[DuplicatePair]  # exact first, then pHash, then fc7; each by similarity
+    leaks: list[DuplicatePair]  # duplicates with ``a`` in train and ``b`` in val
+    image_count: int
+    computed: int  # images that went through the network (the rest came from the cache)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_json(self, shown_root: str | None = None) -> dict:
+        """The three lists; paths joined onto ``shown_root`` (the folder as the user wrote it)."""
+        def show(path: str) -> str:
+            if shown_root is None:
+                return path
+            return os.path.join(shown_root, os.path.relpath(path, self.root))
+
+        return {
+            "mislabelled": [{"path": show(m.path), "folder_label": m.folder_label, "predicted": m.predicted,
+                             "confidence": round(m.confidence, 4)} for m in self.mislabelled],
+            "duplicates": [{"a": show(p.a), "b": show(p.b), "similarity": round(p.similarity, 4)}
+                           for p in self.duplicates],
+            "leaks": [{"a": show(p.a), "b": show(p.b), "similarity": round(p.similarity, 4)} for p in self.leaks],
+        }

@@ -1,0 +1,81 @@
+"""``audit_steps``: a fine-tune folder in, its likely mislabels, duplicates and leaks out.
+
+scan -> split (the fine-tune's seed and validation share, so "train" and "val"
+mean what the next fine-tune will use) -> fc7 features of every image (from the
+feature cache: a second audit computes nothing) -> the three lists. A generator
+that yields between batches, like the fine-tune, so the model's worker serves
+other requests meanwhile; ``audit_folder`` runs it to its end (the CLI).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Generator
+
+import numpy as np
+import torch
+
+from ..finetune.cache import FeatureCache
+from ..finetune.control import Progress, RunControl, run_to_end
+from ..finetune.dataset import HealthReport, scan_with, split
+from ..finetune.extract import extract_steps
+from ..finetune.settings import FinetuneSettings
+from ..model import AlexNet
+from . import duplicates
+from .mislabels import find_mislabels
+from .phash import phash_files
+from .results import AuditResult
+
+
+def audit_folder(folder: str | os.PathLike, model: AlexNet, base_sha256: str, trained: bool,
+                 device: torch.device | str = "cpu", settings: FinetuneSettings | None = None,
+                 progress: Callable[[Progress], None] | None = None, cancelled: Callable[[], bool] | None = None,
+                 cache: FeatureCache | None = None) -> AuditResult:
+    """``audit_steps`` run to its end. Raises FinetuneError (folder refused) or FinetuneCancelled."""
+    return run_to_end(audit_steps(folder, model, base_sha256, trained, device, settings, progress, cancelled, cache))
+
+
+def audit_steps(folder: str | os.PathLike, model: AlexNet, base_sha256: str, trained: bool,
+                device: torch.device | str = "cpu", settings: FinetuneSettings | None = None,
+                progress: Callable[[Progress], None] | None = None, cancelled: Callable[[], bool] | None = None,
+                cache: FeatureCache | None = None, report: HealthReport | None = None,
+                ) -> Generator[None, None, AuditResult]:
+    """The audit as steps. ``trained``: the weights are real (the fc7 duplicate test needs them);
+    ``report``: the folder's scan when the caller has one."""
+    t0 = time.perf_counter()
+    settings = (settings or FinetuneSettings()).validate()
+    control = RunControl(progress, cancelled)
+    report = report or scan_with(folder, None, control)
+    report.raise_if_refused()
+    train, val = split(report, settings.val_fraction, settings.seed)
+    entries = train + val
+    ex = yield from extract_steps(model.eval(), entries, "fc7", {"plain": len(entries)}, base_sha256,
+                                  torch.device(device), control, cache or FeatureCache())
+    yield from control.pause()
+    ok = [i for i in range(len(entries)) if i not in ex.failed]
+    paths = [entries[i].path for i in ok]
+    features = ex.features["plain"][ok]  # (N, 4096)
+    labels = np.array([entries[i].label for i in ok], dtype=np.int64)
+    mislabelled = find_mislabels(paths, features, labels, report.classes, settings.seed)
+    yield from control.pause()
+    pairs = _duplicate_pairs(paths, [entries[i].sha256 for i in ok], features if trained else None)
+    warnings = list(report.warnings) + [f"{entries[i].path}: {why}" for i, why in sorted(ex.failed.items())]
+    control.emit(Progress("done", 1, 1, 0.0))
+    return AuditResult(report.root, list(report.classes), mislabelled, pairs,
+                       duplicates.leaks(pairs, {e.path for e in val}), len(ok), ex.computed, warnings,
+                       time.perf_counter() - t0)
+
+
+def _duplicate_pairs(paths: list[str], digests: list[str], features: np.ndarray | None):
+    pairs = duplicates.exact_pairs(paths, digests)
+    pairs += duplicates.phash_pairs(paths, phash_files(paths), digests)
+    if features is not None:
+        # identical bytes anywhere in a group count as known, not only the pairs listed
+        same = {}
+        for path, digest in zip(paths, digests):
+            same.setdefault(digest, []).append(path)
+        known = {frozenset((a, b)) for group in same.values() for a in group for b in group if a != b}
+        known |= {frozenset((p.a, p.b)) for p in pairs}
+        pairs += duplicates.fc7_pairs(paths, features, known)
+    return pairs
