@@ -20,7 +20,10 @@ already score around 0.2-0.5 with ImageNet weights, two photos of the same
 class 0.5-0.85. A copy that was resized, re-encoded, lightly cropped or
 colour-shifted moves fc7 by a few percent and keeps a cosine above 0.95,
 where two distinct photos rarely reach it. With random (untrained) weights
-fc7 is nearly the same direction for every image, so the test is skipped.
+fc7 is nearly the same direction for every image (cosines of 0.95-0.99 between
+any two), so the test is skipped for untrained weights, and for any weights
+whose median cosine between two images of the folder is above
+``FC7_MAX_MEDIAN_COSINE`` (features that do not tell images apart).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from .results import DuplicatePair
 PHASH_MAX_BITS = 12
 COLOUR_MAX_LEVELS = 8.0
 FC7_MIN_COSINE = 0.95
+FC7_MAX_MEDIAN_COSINE = 0.8
 
 
 def exact_pairs(paths: list[str], digests: list[str]) -> list[DuplicatePair]:
@@ -70,11 +74,14 @@ def phash_pairs(paths: list[str], hashes: list[tuple[np.ndarray, np.ndarray] | N
     return pairs
 
 
-def fc7_pairs(paths: list[str], features: np.ndarray, known: set[frozenset[str]]) -> list[DuplicatePair]:
-    """Pairs whose (N, 4096) fc7 rows have a cosine >= FC7_MIN_COSINE, less those in ``known``."""
+def fc7_pairs(paths: list[str], features: np.ndarray, known: set[frozenset[str]]) -> list[DuplicatePair] | None:
+    """Pairs whose (N, 4096) fc7 rows have a cosine >= FC7_MIN_COSINE, less those in ``known``;
+    None when the features hardly differ between images (the test would pair everything)."""
     norms = np.linalg.norm(features, axis=1, keepdims=True)
     unit = features / np.maximum(norms, 1e-12)
     cosine = unit @ unit.T  # (N, N)
+    if len(paths) > 1 and np.median(cosine[np.triu_indices(len(paths), k=1)]) > FC7_MAX_MEDIAN_COSINE:
+        return None
     pairs = []
     for a, b in _close_pairs(cosine, (cosine >= FC7_MIN_COSINE) & (norms > 0) & (norms.T > 0)):
         if frozenset((paths[a], paths[b])) not in known:

@@ -49,3 +49,17 @@ class AuditResult:
                            for p in self.duplicates],
             "leaks": [{"a": show(p.a), "b": show(p.b), "similarity": round(p.similarity, 4)} for p in self.leaks],
         }
+
+
+def fc7_features_key(sha256: str | None, source: str, meta: dict) -> str:
+    """The base key the audit's fc7 features are cached under for these weights.
+
+    A model fine-tuned in head mode keeps its base's fc7, so it shares the base's
+    cached features (the fine-tune computed them already); any other weights are
+    their own key (``core.untrained.base_key``)."""
+    from ..untrained import base_key
+
+    settings = meta.get("settings") or {}
+    if source == "finetuned" and settings.get("mode") == "head" and meta.get("base_weights_sha256"):
+        return str(meta["base_weights_sha256"])
+    return base_key(sha256)

@@ -59,15 +59,15 @@ def audit_steps(folder: str | os.PathLike, model: AlexNet, base_sha256: str, tra
     labels = np.array([entries[i].label for i in ok], dtype=np.int64)
     mislabelled = find_mislabels(paths, features, labels, report.classes, settings.seed)
     yield from control.pause()
-    pairs = _duplicate_pairs(paths, [entries[i].sha256 for i in ok], features if trained else None)
     warnings = list(report.warnings) + [f"{entries[i].path}: {why}" for i, why in sorted(ex.failed.items())]
+    pairs = _duplicate_pairs(paths, [entries[i].sha256 for i in ok], features if trained else None, warnings)
     control.emit(Progress("done", 1, 1, 0.0))
     return AuditResult(report.root, list(report.classes), mislabelled, pairs,
                        duplicates.leaks(pairs, {e.path for e in val}), len(ok), ex.computed, warnings,
                        time.perf_counter() - t0)
 
 
-def _duplicate_pairs(paths: list[str], digests: list[str], features: np.ndarray | None):
+def _duplicate_pairs(paths: list[str], digests: list[str], features: np.ndarray | None, warnings: list[str]):
     pairs = duplicates.exact_pairs(paths, digests)
     pairs += duplicates.phash_pairs(paths, phash_files(paths), digests)
     if features is not None:
@@ -77,5 +77,9 @@ def _duplicate_pairs(paths: list[str], digests: list[str], features: np.ndarray 
             same.setdefault(digest, []).append(path)
         known = {frozenset((a, b)) for group in same.values() for a in group for b in group if a != b}
         known |= {frozenset((p.a, p.b)) for p in pairs}
-        pairs += duplicates.fc7_pairs(paths, features, known)
+        close = duplicates.fc7_pairs(paths, features, known)
+        if close is None:
+            warnings.append("these weights' fc7 features hardly differ between images: "
+                            "no fc7 duplicates listed (pHash and exact ones are)")
+        pairs += close or []
     return pairs

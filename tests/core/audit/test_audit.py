@@ -79,6 +79,13 @@ def test_fc7_pairs_use_the_cosine_and_skip_known_pairs():
     assert pairs[0].similarity == pytest.approx(1.0, abs=1e-3)
 
 
+def test_fc7_pairs_refuse_features_that_do_not_tell_images_apart(seeded_model, planted):
+    # the seeded (random) backbone's fc7 points the same way for every picture
+    result = audit_folder(planted.root, seeded_model, "seeded", trained=True)
+    assert not any(p.kind == "fc7" for p in result.duplicates)
+    assert any("hardly differ" in w for w in result.warnings)
+
+
 def test_leaks_put_the_train_image_first():
     pairs = exact_pairs(["val/x", "train/x", "train/y", "train/z"], ["1", "1", "2", "2"])
     assert [(p.a, p.b) for p in leaks(pairs, {"val/x"})] == [("train/x", "val/x")]
