@@ -86,8 +86,8 @@ def test_help_lists_every_command_in_order(capsys):
     assert info.value.code == 0
     lines = capsys.readouterr().out.splitlines()
     listed = [m.group(1) for line in lines if (m := re.match(r" {4}(\w+)", line))]
-    assert listed == ["summary", "classify", "weights", "filters", "features", "unit", "visualize", "explain", "finetune", "audit",
-                      "export", "cache"]
+    assert listed == ["summary", "classify", "weights", "filters", "features", "unit", "visualize", "explain", "finetune",
+                      "audit", "export", "cache"]
 
 
 # ---------------------------------------------------------------- classify
