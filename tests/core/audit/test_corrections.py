@@ -1,0 +1,78 @@
+"""Correct and retrain: copies (never moves), collision-safe names, undo, and a retrain
+that computes features only for the new images without losing held-out accuracy."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from shape_folders import draw_shape, make_shapes
+
+from alexnet_gui.core.audit.corrections import CorrectionError, copy_into_class, undo
+from alexnet_gui.core.finetune import FinetuneSettings, run_finetune
+from alexnet_gui.core.finetune import extract as extract_module
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_correction_is_a_copy_with_a_free_name(tmp_path):
+    dataset = make_shapes(tmp_path / "set", per_class=2)
+    outside = make_shapes(tmp_path / "outside", per_class=1, seed=3)
+    source = outside / "circles" / "circles-00.png"  # same name as a file already in the set
+    before, stat = digest(source), source.stat()
+    existing = digest(dataset / "circles" / "circles-00.png")
+
+    first = copy_into_class(dataset, source, "circles")
+    second = copy_into_class(dataset, source, "circles")
+    assert first.copy.endswith("circles-00-2.png") and second.copy.endswith("circles-00-3.png")
+    assert digest(dataset / "circles" / "circles-00.png") == existing  # nothing replaced
+    assert source.is_file() and digest(source) == before and source.stat().st_mtime_ns == stat.st_mtime_ns
+    assert digest(tmp_path / first.copy) == before
+
+    new_class = copy_into_class(dataset, source, " hexagons ")
+    assert new_class.class_name == "hexagons" and (dataset / "hexagons" / "circles-00.png").is_file()
+
+    assert undo(first) and not (dataset / "circles" / "circles-00-2.png").exists()
+    assert source.is_file() and digest(source) == before  # undo deletes the copy only
+    (dataset / "circles" / "circles-00-3.png").write_bytes(b"changed since")
+    assert not undo(second) and (dataset / "circles" / "circles-00-3.png").is_file()  # changed: kept
+
+
+@pytest.mark.parametrize("name", ["", "  ", "../up", "a/b", ".hidden"])
+def test_bad_class_names_are_refused(tmp_path, name):
+    dataset = make_shapes(tmp_path / "set", per_class=1)
+    with pytest.raises(CorrectionError):
+        copy_into_class(dataset, dataset / "circles" / "circles-00.png", name)
+
+
+def test_retrain_computes_only_the_new_images_and_keeps_held_out_accuracy(tmp_path, seeded_model, monkeypatch):
+    import random
+
+    dataset = tmp_path / "set"
+    make_shapes(dataset / "train", per_class=8)
+    make_shapes(dataset / "val", per_class=4, seed=21)
+    settings = FinetuneSettings(epochs=8, seed=0)
+    before = run_finetune(dataset, settings, seeded_model, "seeded")
+
+    seen = {"images": 0}
+    real = extract_module.backbone_features
+
+    def counting(model, x, layer, *args):
+        seen["images"] += x.shape[0]
+        return real(model, x, layer, *args)
+
+    monkeypatch.setattr(extract_module, "backbone_features", counting)
+    rng = random.Random(7)
+    elsewhere = tmp_path / "mistakes"
+    elsewhere.mkdir()
+    added = []
+    for k, kind in enumerate(["circles", "squares", "triangles"] * 2):
+        source = elsewhere / f"shot-{k}.png"
+        draw_shape(kind, rng).save(source)
+        added.append(copy_into_class(dataset / "train", source, kind))
+    after = run_finetune(dataset, settings, seeded_model, "seeded")
+    assert seen["images"] == len(added) == after.computed  # only the new images went through the network
+    assert after.train_count == before.train_count + len(added)
+    assert after.val_accuracy >= before.val_accuracy  # the same held-out images, no worse
