@@ -243,6 +243,7 @@ class ResultsWidget(QWidget):
 
     image_opened = Signal(str)  # a thumbnail was double-clicked
     explain_requested = Signal(str, str)  # path, predicted label: "why?" on a thumbnail
+    correction_requested = Signal(str, str)  # path, true label: a card to copy into its right class
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -280,6 +281,7 @@ class ResultsWidget(QWidget):
         self.mistakes_button.clicked.connect(self.show_mistakes)
         self.gallery.itemDoubleClicked.connect(lambda item: self.image_opened.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.gallery.explain_requested.connect(self.explain_requested)
+        self.gallery.correction_requested.connect(self.correction_requested)
         self.show_outcome(None)
 
     def show_outcome(self, outcome) -> None:

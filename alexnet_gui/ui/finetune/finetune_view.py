@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 from ...core.finetune.results import EpochStats
 from ...core.finetune.samples import SAMPLE_TITLES
 from ..qtutil import set_text
+from .corrections_panel import CorrectionsPanel
 from .finetune_controls import FinetuneControls
 from .finetune_results import FinetuneResultsColumn, describe_progress
 
@@ -58,6 +59,8 @@ class FinetuneView(QWidget):
         self._scan_token = self._run_token = 0
         self._run_status = ""
         self._finetuned_active = False
+        self._retrain_from = None  # the result a retrain started from (shown beside the new one)
+        self._use_after_run = False  # a retrain of the model in use puts the new head in use
         self._build()
         self._connect()
         self._update_buttons()
@@ -94,6 +97,8 @@ class FinetuneView(QWidget):
         self.summary_label, self.confusion, self.gallery = r.results.summary, r.results.confusion, r.results.gallery
         self.use_button, self.compare_box, self.base_button = r.use_button, r.compare_box, r.base_button
         self.save_button, self.model_label = r.save_button, r.model_label
+        self.corrections = CorrectionsPanel()
+        r.layout().addWidget(self.corrections)
         return r
 
     def _connect(self) -> None:
@@ -113,6 +118,8 @@ class FinetuneView(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.results.image_opened.connect(self._on_results_image_opened)
         self.results.explain_requested.connect(self._on_results_explain_requested)
+        self.results.correction_requested.connect(self.corrections.choose)
+        self.corrections.retrain_requested.connect(self.retrain)
         self.use_button.clicked.connect(self.use_model)
         self.compare_box.toggled.connect(self.set_compare)
         self.base_button.clicked.connect(self.back_to_base)
@@ -180,6 +187,7 @@ class FinetuneView(QWidget):
             return
         self.report = report
         self.health.show_report(report)
+        self.corrections.set_dataset(train_root(report), report.classes)
         self.settings_box.set_own_split(report.layout == "train/val")
         self._set_progress("idle", 0)
         self._update_buttons()
@@ -228,6 +236,16 @@ class FinetuneView(QWidget):
         self.run_started.emit()
         return True
 
+    def retrain(self) -> bool:
+        """Run the fine-tune again on the folder (with its added images); the previous result is
+        shown beside the new one, and a fine-tuned model in use is replaced by the new one."""
+        self._retrain_from = self.outcome.result if self.outcome is not None else None
+        self._use_after_run = self._finetuned_active
+        if not self.start():
+            self._retrain_from, self._use_after_run = None, False
+            return False
+        return True
+
     def cancel(self) -> None:
         job = self._job_of("run")
         if job is not None:
@@ -250,6 +268,13 @@ class FinetuneView(QWidget):
         self._run_status = "done"
         self._set_outcome(outcome)
         self._set_progress(f"done — val acc {outcome.result.val_accuracy * 100:.1f} %", 1000)
+        if self.corrections.dataset is not None:
+            self.corrections.set_dataset(self.corrections.dataset, outcome.result.classes)  # new classes too
+        if self._retrain_from is not None:
+            self.corrections.show_before_after(self._retrain_from, outcome.result)
+        if self._use_after_run:
+            self.use_model()  # Classify answers with the new head
+        self._retrain_from, self._use_after_run = None, False
 
     def _set_outcome(self, outcome) -> None:
         self.outcome = outcome
@@ -369,6 +394,7 @@ class FinetuneView(QWidget):
                 self._set_progress(f"cancelled — nothing was saved{kept}", 0)
             if status != "done":
                 self.results.set_superseded(False)
+                self._retrain_from, self._use_after_run = None, False
             self._update_buttons()
             self.run_ended.emit(status)
         else:
@@ -396,6 +422,7 @@ class FinetuneView(QWidget):
         self.samples_button.setEnabled(not running)
         self.settings_box.setEnabled(self.is_ready() and not running)
         self.results_column.enable_model_buttons(self.outcome is not None, self._finetuned_active)
+        self.corrections.set_busy(running or not ready)
 
     def _set_progress(self, text: str, value: int | None = None) -> None:
         """The progress bar's words and, when given, its position (0-1000)."""
@@ -413,3 +440,10 @@ class FinetuneView(QWidget):
 
     def _status(self, text: str) -> None:
         self.ctx.status(text)
+
+
+def train_root(report) -> str:
+    """The folder holding the training class subfolders: the folder itself, or its train/."""
+    if report.layout == "train/val" and report.images:
+        return str(Path(report.root) / Path(report.images[0].path).relative_to(report.root).parts[0])
+    return report.root

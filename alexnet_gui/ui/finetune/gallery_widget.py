@@ -66,6 +66,7 @@ def read_thumbnail(path: str, side: int) -> QImage:
 
 class GalleryWidget(QListWidget):
     explain_requested = Signal(str, str)  # path, predicted label: "why?" on a card
+    correction_requested = Signal(str, str)  # path, its true label: copy it into its right class
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -114,6 +115,12 @@ class GalleryWidget(QListWidget):
             it = self._items[row]
             self.explain_requested.emit(it.path, it.predicted_label)
 
+    def correct_row(self, row: int) -> None:
+        """Card ``row`` chosen to be copied into its right class (the true one preselected)."""
+        if 0 <= row < len(self._items):
+            it = self._items[row]
+            self.correction_requested.emit(it.path, it.true_label)
+
     def _on_context_menu(self, pos) -> None:
         from PySide6.QtWidgets import QMenu
 
@@ -124,6 +131,7 @@ class GalleryWidget(QListWidget):
         menu = QMenu(self)
         menu.addAction(f"Why “{self._items[row].predicted_label}”? Show the heat map",
                        lambda: self.explain_row(row))
+        menu.addAction("Copy into its right class for a retrain…", lambda: self.correct_row(row))
         menu.exec(self.viewport().mapToGlobal(pos))
 
     def items(self) -> list[GalleryItem]:

@@ -1,0 +1,170 @@
+"""Teach by correcting: copy an image into its right class of the fine-tune folder, then retrain.
+
+The panel shows the class to file an image under (an existing class, or a new
+name typed in), the images added this session (each can be undone: the copy is
+deleted, the user's own file was never touched) and Retrain, which runs the
+fine-tune again on the folder: the feature cache makes only the added images go
+through the network. After a retrain the previous accuracy and confusion
+matrix stay here, beside the new ones shown in the results. Copies are plain
+file work (``core.audit.corrections``, no torch).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QListWidget, QPushButton, QVBoxLayout, QWidget
+
+from ...core.audit.corrections import AddedImage, CorrectionError, copy_into_class, undo
+from ..qtutil import make_label, set_text
+from .confusion_widget import ConfusionMatrixWidget
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+
+
+class CorrectionsPanel(QGroupBox):
+    retrain_requested = Signal()
+    added_changed = Signal(int)  # how many images are in the added list
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Correct and retrain", parent)
+        self.dataset: str | None = None  # where copies go: the folder holding the class subfolders
+        self.added: list[AddedImage] = []
+        self.pending: str | None = None  # an image chosen to be filed (from a gallery card)
+        self.class_box = QComboBox()
+        self.class_box.setEditable(True)
+        self.class_box.setToolTip("The image's right class: pick one, or type a new class name")
+        self.class_box.setAccessibleName("Right class")
+        self.add_button = QPushButton("Add image…")
+        self.add_button.setToolTip("Copy an image into the chosen class's folder (your file is not changed)")
+        self.file_button = QPushButton("Copy into class")
+        self.file_button.setToolTip("Copy the image chosen on a card into the chosen class's folder")
+        self.added_list = QListWidget()
+        self.added_list.setAccessibleName("Added images")
+        self.added_list.setMaximumHeight(110)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Delete the selected copy from the folder (the original stays)")
+        self.retrain_button = QPushButton("Retrain")
+        self.retrain_button.setToolTip("Train the head again; only the added images go through the network")
+        self.pending_label = make_label()
+        self.message = make_label()
+        self.compare_label = make_label()
+        self.previous_confusion = ConfusionMatrixWidget()
+        self.previous_confusion.hide()
+        row = QHBoxLayout()
+        for w in (self.class_box, self.file_button, self.add_button):
+            row.addWidget(w)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.undo_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.retrain_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pending_label)
+        layout.addLayout(row)
+        layout.addWidget(self.message)
+        layout.addWidget(self.added_list)
+        layout.addLayout(buttons)
+        layout.addWidget(self.compare_label)
+        layout.addWidget(self.previous_confusion)
+        self.add_button.clicked.connect(self.add_dialog)
+        self.file_button.clicked.connect(self.file_pending)
+        self.undo_button.clicked.connect(self.undo_selected)
+        self.retrain_button.clicked.connect(self.retrain_requested)
+        self.added_list.currentRowChanged.connect(lambda _: self._update_buttons())
+        self.set_dataset(None, [])
+
+    def set_dataset(self, folder: str | None, classes: list[str]) -> None:
+        """Where copies go, and the classes offered; a new folder starts a new added list."""
+        if folder != self.dataset:
+            self.added.clear()
+            self.added_list.clear()
+            self.compare_label.clear()
+            self.previous_confusion.hide()
+        self.dataset = folder
+        typed = self.class_box.currentText()
+        self.class_box.clear()
+        self.class_box.addItems(classes)
+        if typed:
+            self.class_box.setEditText(typed)
+        self._update_buttons()
+
+    def choose(self, path: str, class_name: str | None = None) -> None:
+        """An image to file (a gallery card's): shown, with its likely right class preselected."""
+        self.pending = path
+        set_text(self.pending_label, f"To copy: {Path(path).name}")
+        if class_name:
+            self.class_box.setEditText(class_name)
+        self._update_buttons()
+
+    def file_pending(self) -> bool:
+        if self.pending is None:
+            return False
+        if self.add(self.pending, self.class_box.currentText()):
+            self.pending = None
+            set_text(self.pending_label, "")
+            self._update_buttons()
+            return True
+        return False
+
+    def add_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Images to add", "", IMAGE_FILTER)
+        for path in paths:
+            if not self.add(path, self.class_box.currentText()):
+                break
+
+    def add(self, path: str, class_name: str) -> bool:
+        """Copy ``path`` into ``class_name``'s folder; False (with a message) when it cannot."""
+        if self.dataset is None:
+            set_text(self.message, "Choose a fine-tune folder first.")
+            return False
+        try:
+            added = copy_into_class(self.dataset, path, class_name)
+        except CorrectionError as exc:
+            set_text(self.message, str(exc))
+            return False
+        self.added.append(added)
+        self.added_list.addItem(f"{Path(added.source).name} → {added.class_name}/{Path(added.copy).name}")
+        if self.class_box.findText(added.class_name) < 0:
+            self.class_box.addItem(added.class_name)
+        set_text(self.message, f"Copied into {added.class_name}/; Retrain to learn from it.")
+        self._update_buttons()
+        self.added_changed.emit(len(self.added))
+        return True
+
+    def undo_selected(self) -> bool:
+        row = self.added_list.currentRow()
+        if row < 0:
+            row = len(self.added) - 1
+        if row < 0:
+            return False
+        added = self.added[row]
+        if not undo(added):
+            set_text(self.message, f"{Path(added.copy).name} was changed or is gone; left as it is.")
+        else:
+            set_text(self.message, f"Removed the copy {added.class_name}/{Path(added.copy).name}.")
+        del self.added[row]
+        self.added_list.takeItem(row)
+        self._update_buttons()
+        self.added_changed.emit(len(self.added))
+        return True
+
+    def show_before_after(self, before, after) -> None:
+        """The previous run's accuracy and confusion matrix beside the new run's (results below)."""
+        if before is None:
+            return
+        set_text(self.compare_label, f"Validation accuracy before {before.val_accuracy * 100:.1f} %, "
+                                     f"now {after.val_accuracy * 100:.1f} %. Previous confusion matrix:")
+        self.previous_confusion.set_matrix(before.classes, before.confusion_matrix)
+        self.previous_confusion.show()
+
+    def set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        busy = getattr(self, "_busy", False)
+        self.add_button.setEnabled(self.dataset is not None)
+        self.file_button.setEnabled(self.dataset is not None and self.pending is not None)
+        self.undo_button.setEnabled(bool(self.added))
+        self.retrain_button.setEnabled(self.dataset is not None and not busy)

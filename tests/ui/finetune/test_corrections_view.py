@@ -1,0 +1,78 @@
+"""Correct and retrain in the Fine-tune tab: a gallery card and an outside image copied into
+their right class (the originals untouched), one undone, Retrain computes only the new image,
+shows the previous accuracy and matrix beside the new ones, and Classify uses the new head."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import pytest
+from shape_folders import SHAPES, draw_shape, make_shapes
+
+pytestmark = pytest.mark.usefixtures("no_modal_dialogs")
+
+
+def digest(path) -> str:
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_correct_undo_and_retrain(make_window, qtbot, tmp_path):
+    folder = make_shapes(tmp_path / "shapes", per_class=8)
+    outside = tmp_path / "camera-roll"
+    outside.mkdir()
+    rng = random.Random(3)
+    shots = []
+    for k, kind in enumerate(("squares", "triangles")):
+        shots.append(outside / f"shot-{k}.png")
+        draw_shape(kind, rng).save(shots[-1])
+    before_bytes = {p: digest(p) for p in shots}
+
+    window = make_window()
+    view = window.finetune_view
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(view.is_ready, timeout=30000)
+    with qtbot.waitSignal(view.health_report_shown, timeout=30000):
+        view.set_folder(str(folder))
+    panel = view.corrections
+    assert panel.dataset == str(folder) and [panel.class_box.itemText(i) for i in range(3)] == list(SHAPES)
+    view.set_settings(epochs=4, batch_size=16)
+    with qtbot.waitSignal(view.run_ended, timeout=120000):
+        assert view.start()
+    first = view.outcome.result
+    with qtbot.waitSignal(view.signals.installed, timeout=30000):
+        view.use_button.click()
+    qtbot.waitUntil(lambda: window.model_info.class_names == list(SHAPES), timeout=30000)
+
+    # A gallery card: "copy into its right class" preselects its true class; the copy is a copy.
+    view.confusion.cellClicked.emit(0, 0)
+    card = view.gallery.items()[0]
+    card_bytes = digest(card.path)
+    view.gallery.correct_row(0)
+    assert panel.pending == card.path and panel.class_box.currentText() == card.true_label
+    panel.file_button.click()
+    assert panel.pending is None and len(panel.added) == 1
+    copy = panel.added[0].copy
+    assert copy != card.path and digest(copy) == card_bytes == digest(card.path)
+
+    # Two outside images, then Undo the last: its copy goes, the original stays.
+    panel.class_box.setEditText("squares")
+    assert panel.add(str(shots[0]), "squares")
+    assert panel.add(str(shots[1]), "triangles")
+    undone = panel.added[-1].copy
+    panel.added_list.setCurrentRow(2)
+    panel.undo_button.click()
+    assert len(panel.added) == 2 and panel.added_list.count() == 2
+    assert not (tmp_path / undone).exists() and shots[1].is_file()
+    assert {p: digest(p) for p in shots} == before_bytes  # the user's files, byte for byte
+
+    # Retrain: only the outside image is new content (the card's copy has cached features).
+    with qtbot.waitSignal(view.signals.installed, timeout=120000):  # the new head goes in use
+        panel.retrain_button.click()
+    second = view.outcome.result
+    assert second.computed == 1
+    assert second.train_count + second.val_count == first.train_count + first.val_count + 2
+    text = panel.compare_label.text()
+    assert f"before {first.val_accuracy * 100:.1f} %" in text and f"now {second.val_accuracy * 100:.1f} %" in text
+    assert not panel.previous_confusion.isHidden() and panel.previous_confusion.total() == first.val_count
+    assert window.model_info.class_names == list(SHAPES)
