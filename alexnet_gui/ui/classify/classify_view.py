@@ -39,6 +39,7 @@ class ClassifyView(QWidget):
     current_image_changed = Signal(str)  # path of the selected image ("" when none)
     batch_running_changed = Signal(bool)
     explain_requested = Signal(str, int)  # path, class index: a top-5 bar was clicked
+    correction_requested = Signal(str)  # path: the fine-tuned model got it wrong; file it under its right class
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,8 +68,21 @@ class ClassifyView(QWidget):
         self.splitter.setSizes([300, 600])
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter, 1)
+        self.wrong_button = QPushButton("Wrong? Teach the right class…")
+        self.wrong_button.setToolTip("Copy this image into its right class of the fine-tune folder, to retrain with")
+        self.wrong_button.clicked.connect(self.mark_wrong)
+        self.wrong_button.hide()  # shown while a fine-tuned model is in use
+        layout.addWidget(self.wrong_button, 0, Qt.AlignmentFlag.AlignRight)
         layout.addWidget(self._build_progress_row())
         client.worker.model_loaded.connect(self._on_worker_model_loaded)
+
+    def mark_wrong(self) -> bool:
+        """The fine-tuned model's answer for the selected image is wrong: hand it to Fine-tune."""
+        path = self.current_path()
+        if not path or self.wrong_button.isHidden():
+            return False
+        self.correction_requested.emit(path)
+        return True
 
     def _on_bar_clicked(self, index: int) -> None:
         path = self.current_path()
@@ -311,6 +325,7 @@ class ClassifyView(QWidget):
         self.bars.set_note(None if trained else
                            "⚠ Untrained model: these guesses are random. Load or download ImageNet weights.")
         self.compare_bars.set_title(f"Base — {base_description}" if base_description else "Base model")
+        self.wrong_button.setVisible(base_description is not None)  # a fine-tuned model is in use
         self._refresh_current()
 
     def _on_worker_model_loaded(self, info) -> None:

@@ -291,6 +291,11 @@ class FinetuneView(QWidget):
         if self.outcome is not None:
             self.explain_requested.emit(path, label, self.outcome.token)
 
+    def correct_image(self, path: str) -> None:
+        """An image Classify got wrong: chosen in the corrections panel, this tab brought forward."""
+        self.corrections.choose(path)
+        self.ctx.show_view(self)
+
     def _on_results_image_opened(self, path: str) -> None:
         self.ctx.open_paths([path])
 

@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.filters_view, self.feature_maps_view = add_inside_views(self, ctx)
         self.finetune_view = FinetuneView(ctx)
         self.finetune_view.compare_changed.connect(self.classify_view.set_compare)
+        self.classify_view.correction_requested.connect(self.finetune_view.correct_image)
         self.explain_view = ExplainView(ctx)
         central = QWidget()
         layout = QVBoxLayout(central)

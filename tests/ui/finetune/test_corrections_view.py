@@ -1,4 +1,4 @@
-"""Correct and retrain in the Fine-tune tab: a gallery card and an outside image copied into
+"""Correct and retrain: an image Classify got wrong and a mistakes-gallery card copied into
 their right class (the originals untouched), one undone, Retrain computes only the new image,
 shows the previous accuracy and matrix beside the new ones, and Classify uses the new head."""
 
@@ -44,6 +44,18 @@ def test_correct_undo_and_retrain(make_window, qtbot, tmp_path):
         view.use_button.click()
     qtbot.waitUntil(lambda: window.model_info.class_names == list(SHAPES), timeout=30000)
 
+    # Classify, with the fine-tuned model in use: "Wrong?" hands the image to the Fine-tune tab.
+    cv = window.classify_view
+    window.open_paths([shots[0]])
+    qtbot.waitUntil(lambda: cv.current_path() == str(shots[0]) and len(cv.bars.texts()) == 3, timeout=30000)
+    assert cv.wrong_button.isVisibleTo(window)
+    cv.wrong_button.click()
+    assert window.tabs.currentWidget() is view and panel.pending == str(shots[0])
+    panel.class_box.setEditText("squares")
+    panel.file_button.click()
+    assert [a.class_name for a in panel.added] == ["squares"]
+    assert (folder / "squares" / "shot-0.png").is_file()
+
     # A gallery card: "copy into its right class" preselects its true class; the copy is a copy.
     view.confusion.cellClicked.emit(0, 0)
     card = view.gallery.items()[0]
@@ -51,13 +63,11 @@ def test_correct_undo_and_retrain(make_window, qtbot, tmp_path):
     view.gallery.correct_row(0)
     assert panel.pending == card.path and panel.class_box.currentText() == card.true_label
     panel.file_button.click()
-    assert panel.pending is None and len(panel.added) == 1
-    copy = panel.added[0].copy
+    assert panel.pending is None and len(panel.added) == 2
+    copy = panel.added[1].copy
     assert copy != card.path and digest(copy) == card_bytes == digest(card.path)
 
-    # Two outside images, then Undo the last: its copy goes, the original stays.
-    panel.class_box.setEditText("squares")
-    assert panel.add(str(shots[0]), "squares")
+    # Another outside image, then Undo it: its copy goes, the original stays.
     assert panel.add(str(shots[1]), "triangles")
     undone = panel.added[-1].copy
     panel.added_list.setCurrentRow(2)
