@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from .common import EXIT_OK, EXIT_PARTIAL, CliError, StopOnCtrlC, add_model_args, eprint, load_model_for_cli
+from .distributed import shared_run
 
 
 def add_parser(sub) -> None:
@@ -42,16 +43,22 @@ def _cmd_audit(args) -> int:
         raise CliError(str(exc)) from None
     bundle, device = load_model_for_cli(args)
     key = fc7_features_key(bundle.sha256, bundle.source, bundle.meta)
-    try:
-        with StopOnCtrlC() as stop:
-            result = audit_folder(args.folder, bundle.model, key, bundle.trained, device, settings, cancelled=stop)
-    except (FinetuneCancelled, KeyboardInterrupt):
-        raise KeyboardInterrupt from None
-    except FinetuneError as exc:
-        raise CliError(str(exc), code=EXIT_PARTIAL) from None
+    with shared_run(bundle, device) as (team, bundle, device):  # under torchrun: every rank a share
+        try:
+            with StopOnCtrlC(sigterm=team is not None) as stop:
+                result = audit_folder(args.folder, bundle.model, key, bundle.trained, device, settings,
+                                      cancelled=stop, team=team)
+        except (FinetuneCancelled, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        except FinetuneError as exc:
+            raise CliError(str(exc), code=EXIT_PARTIAL) from None
+    if result is None:  # a rank other than 0 of a torchrun launch: its share is with rank 0
+        return EXIT_OK
     for warning in result.warnings:
         eprint(f"warning: {warning}")
     lists = result.as_json(args.folder)
+    if team is not None:  # how many ranks shared the work
+        lists["world_size"] = team.world_size
     print(json.dumps(lists, ensure_ascii=False) if args.json else _text(lists, result))
     return EXIT_OK
 

@@ -151,3 +151,30 @@ def test_unit_scan_on_two_ranks_finds_the_single_process_top_nine(folder, seeded
     for mine, theirs in zip(alone, team):
         assert theirs["value"] == pytest.approx(mine["value"], rel=1e-5)
     assert (tmp_path / "team.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and not part_files(tmp_path)
+
+
+def same_to_rounding(a, b) -> bool:
+    """Equal JSON, floats to 1e-5 relative (two batchings may round the last bits differently)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and set(a) == set(b) and all(same_to_rounding(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(same_to_rounding(x, y) for x, y in zip(a, b))
+    if isinstance(a, float):
+        return b == pytest.approx(a, rel=1e-5, abs=1e-9)
+    return a == b
+
+
+def test_audit_on_two_ranks_prints_the_single_process_lists(folder, seeded_weights, tmp_path, capsys):
+    import shutil
+
+    shutil.copy(folder / "squares" / "squares-02.png", folder / "circles" / "moved-square.png")  # a mislabel
+    args = ["audit", folder, "--weights", seeded_weights, "--json"]
+    assert main([str(a) for a in args]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    run = torchrun(*args)
+    assert run.returncode == 0, run.stderr
+    team = json.loads(run.stdout)
+    assert team.pop("world_size") == 2
+    assert same_to_rounding(alone, team), (alone, team)
+    # the copy is found on both: a byte-identical duplicate of squares-02.png
+    assert any("moved-square.png" in p["a"] + p["b"] for p in team["duplicates"])

@@ -18,9 +18,10 @@ import torch
 
 from ..finetune.cache import FeatureCache
 from ..finetune.control import Progress, RunControl, run_to_end
-from ..finetune.dataset import HealthReport, scan_with, split
+from ..finetune.dataset import HealthReport
 from ..finetune.extract import extract_steps
 from ..finetune.settings import FinetuneSettings
+from ..finetune.sharded import extract_shared, scan_and_split
 from ..model import AlexNet
 from . import duplicates
 from .mislabels import find_mislabels
@@ -31,27 +32,31 @@ from .results import AuditResult
 def audit_folder(folder: str | os.PathLike, model: AlexNet, base_sha256: str, trained: bool,
                  device: torch.device | str = "cpu", settings: FinetuneSettings | None = None,
                  progress: Callable[[Progress], None] | None = None, cancelled: Callable[[], bool] | None = None,
-                 cache: FeatureCache | None = None) -> AuditResult:
+                 cache: FeatureCache | None = None, team=None) -> AuditResult | None:
     """``audit_steps`` run to its end. Raises FinetuneError (folder refused) or FinetuneCancelled."""
-    return run_to_end(audit_steps(folder, model, base_sha256, trained, device, settings, progress, cancelled, cache))
+    return run_to_end(audit_steps(folder, model, base_sha256, trained, device, settings, progress, cancelled, cache,
+                                  team=team))
 
 
 def audit_steps(folder: str | os.PathLike, model: AlexNet, base_sha256: str, trained: bool,
                 device: torch.device | str = "cpu", settings: FinetuneSettings | None = None,
                 progress: Callable[[Progress], None] | None = None, cancelled: Callable[[], bool] | None = None,
-                cache: FeatureCache | None = None, report: HealthReport | None = None,
-                ) -> Generator[None, None, AuditResult]:
+                cache: FeatureCache | None = None, report: HealthReport | None = None, team=None,
+                ) -> Generator[None, None, AuditResult | None]:
     """The audit as steps. ``trained``: the weights are real (the fc7 duplicate test needs them);
-    ``report``: the folder's scan when the caller has one."""
+    ``report``: the folder's scan when the caller has one. ``team``: a ``core.distributed.Team``
+    under torchrun: rank 0 scans and splits, every rank computes its share of the features, rank 0
+    gathers them and makes the lists (the other ranks get None)."""
     t0 = time.perf_counter()
     settings = (settings or FinetuneSettings()).validate()
     control = RunControl(progress, cancelled)
-    report = report or scan_with(folder, None, control)
-    report.raise_if_refused()
-    train, val = split(report, settings.val_fraction, settings.seed)
+    report, train, val = scan_and_split(folder, None, settings, control, report, team)
     entries = train + val
-    ex = yield from extract_steps(model.eval(), entries, "fc7", {"plain": len(entries)}, base_sha256,
-                                  torch.device(device), control, cache or FeatureCache())
+    args = (model.eval(), entries, "fc7", {"plain": len(entries)}, base_sha256, torch.device(device), control,
+            cache or FeatureCache())
+    ex = yield from (extract_steps(*args) if team is None else extract_shared(*args, team))
+    if ex is None:  # a rank other than 0: its share is with rank 0
+        return None
     yield from control.pause()
     ok = [i for i in range(len(entries)) if i not in ex.failed]
     paths = [entries[i].path for i in ok]
