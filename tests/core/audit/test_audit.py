@@ -99,3 +99,18 @@ def test_confident_disagreements_come_before_the_others():
     # row 5 leans to class 0 without reaching it and comes after; rows 0-3 agree with their folder
     assert [(i, j) for i, j, _, _ in flagged] == [(4, 0), (5, 0)]
     assert flagged[0][2] == pytest.approx(0.95) and flagged[0][3] == pytest.approx(0.05)
+
+
+def test_the_map_puts_each_class_on_its_own_island():
+    from alexnet_gui.core.audit.datamap import map_coordinates
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 256)) * 4
+    labels = np.repeat(np.arange(3), 30)
+    features = centres[labels] + rng.normal(size=(90, 256))
+    xy = map_coordinates(features.astype(np.float32))
+    assert xy.shape == (90, 2) and np.isfinite(xy).all()
+    # every dot's nearest neighbour on the map is of its own class
+    d = np.linalg.norm(xy[:, None] - xy[None], axis=2) + np.eye(90) * 1e9
+    assert (labels[d.argmin(axis=1)] == labels).mean() > 0.95
+    np.testing.assert_allclose(map_coordinates(features.astype(np.float32)), xy, atol=1e-4)  # seeded
