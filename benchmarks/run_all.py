@@ -48,6 +48,7 @@ BENCHES = [
     ("engine", "bench_engine.py", [], ["--n", "5", "--batches", "2", "--images", "16"], 300, False),
     ("units", "bench_units.py", [], ["--n", "128", "--steps", "32"], 900, False),
     ("distributed", "bench_distributed.py", [], ["--n", "64", "--rounds", "2"], 900, False),
+    ("audit", "bench_audit.py", [], ["--per-class", "25"], 600, False),
 ]
 
 INFO = r"""

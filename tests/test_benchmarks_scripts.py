@@ -107,6 +107,22 @@ def test_units_rows_follow_their_budgets(monkeypatch):
     assert "1000 images" in r["rows"][0]["what"] and "256 steps" in r["rows"][2]["what"] and r["name"] == "units-cpu"
 
 
+def test_audit_rows_follow_their_budgets(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_audit
+
+    retrain = {"seconds": 1.5, "computed": 10, "ref_s": 0.4}
+    audit = {"seconds": 5.5, "computed": 0, "ref_s": 2.0}
+    datamap = {"seconds": 9.0, "ref_s": 12.0}
+    r = bench_audit.result(retrain, audit, datamap, 1000, 0.0)
+    assert [x["passed"] for x in r["rows"]] == [True, False, True]  # 1.5 s, 5.5 s, 9 s
+    assert [x["ratio"] for x in r["rows"]] == [None, 2.75, 0.75]
+    assert "1000 images" in r["rows"][0]["what"] and "1010 images" in r["rows"][1]["what"]
+    # a retrain that pushed more than the new images through the network fails whatever its time
+    r = bench_audit.result(dict(retrain, computed=1010), audit, datamap, 1000, 0.0)
+    assert r["rows"][0]["passed"] is False and r["name"] == "audit-cpu"
+
+
 @pytest.mark.distributed
 def test_distributed_benchmark_gathers_and_reports_per_1000_images(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
