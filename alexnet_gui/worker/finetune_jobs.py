@@ -66,10 +66,10 @@ class FinetuneJobs:
         self.service.emit(f"finetune.{what}", *args)
 
     def factory(self, request: tuple):
-        """The job for a request ``(kind, token, *args)``; kinds: scan, run, use, save, sample, clear_cache."""
+        """The job for a request ``(kind, token, *args)``; kinds: scan, run, use, save, sample, clear_cache, audit."""
         kind, token, *args = request
         make = {"scan": self._scan, "run": self._run, "use": self._use, "save": self._save,
-                "sample": self._sample, "clear_cache": self._clear_cache}[kind]
+                "sample": self._sample, "clear_cache": self._clear_cache, "audit": self._audit}[kind]
         return lambda cancelled: make(token, cancelled, *args)
 
     # ------------------------------------------------------------ jobs
@@ -126,6 +126,33 @@ class FinetuneJobs:
         outcome = FinetuneOutcome(result, sha, folder, val_items(result), token=token)
         self._outcomes = {token: outcome}  # the window keeps one finished run; so does the worker
         self.emit("finished", token, outcome.without_weights())
+
+    def _audit(self, token: int, cancelled, folder: str, values: dict) -> Iterator[None]:
+        """The folder's likely mislabels, duplicates and leaks, and its map: the fc7 features
+        (the fine-tune's cached ones, on the base model) a step per batch, then the map's
+        PCA + t-SNE on a helper thread (NumPy and scikit-learn only), so classify goes on."""
+        from ..core.audit import audit_steps
+        from ..core.audit.datamap import map_coordinates
+        from ..core.finetune import FinetuneCancelled, FinetuneError, FinetuneSettings
+
+        try:
+            settings = FinetuneSettings(**values).validate()
+        except (FinetuneError, TypeError) as exc:
+            self.emit("refused", token, str(exc))
+            return
+        base = self.service.base_bundle or self.service.bundle
+        try:
+            result = yield from audit_steps(folder, base.model, base_key(base.sha256), base.trained,
+                                            self.service.device, settings,
+                                            lambda ev: self.emit("progressed", token, ev), cancelled,
+                                            keep_features=True)
+            xy = yield from in_thread(lambda: map_coordinates(result.features, settings.seed), "audit-map")
+        except FinetuneCancelled:
+            return
+        except FinetuneError as exc:
+            self.emit("refused", token, str(exc))
+            return
+        self.emit("audited", token, result.with_map(xy))
 
     def _use(self, token: int, cancelled, run_token: int) -> Iterator[None]:
         """Make the fine-tuned model the classifying one; the base is kept for comparison."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from .results import AuditResult, DuplicatePair, Mislabel
+from .results import AuditResult, DuplicatePair, MapPoint, Mislabel
 
 _NEEDS_TORCH = {"audit_folder": ".run", "audit_steps": ".run"}
 
@@ -20,4 +20,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AuditResult", "DuplicatePair", "Mislabel", "audit_folder", "audit_steps"]
+__all__ = ["AuditResult", "DuplicatePair", "MapPoint", "Mislabel", "audit_folder", "audit_steps"]

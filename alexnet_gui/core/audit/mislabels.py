@@ -59,7 +59,9 @@ def confident_disagreements(probs: np.ndarray, labels: np.ndarray) -> list[tuple
 
 
 def find_mislabels(paths: list[str], features: np.ndarray, labels: np.ndarray, classes: list[str],
-                   seed: int = 0) -> list[Mislabel]:
+                   seed: int = 0) -> tuple[list[Mislabel], np.ndarray]:
+    """The likely mislabelled images, most confident first, and every image's (N,) out-of-fold prediction."""
     probs = out_of_fold_probabilities(features, labels, len(classes), seed)
-    return [Mislabel(paths[i], classes[labels[i]], classes[j], p, q)
-            for i, j, p, q in confident_disagreements(probs, labels)]
+    found = [Mislabel(paths[i], classes[labels[i]], classes[j], p, q)
+             for i, j, p, q in confident_disagreements(probs, labels)]
+    return found, probs.argmax(axis=1)

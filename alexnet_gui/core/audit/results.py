@@ -23,6 +23,15 @@ class DuplicatePair:
     kind: str  # "exact", "phash" or "fc7"
 
 
+@dataclass(frozen=True)
+class MapPoint:
+    path: str
+    label: str  # its folder's class
+    predicted: str  # the out-of-fold prediction
+    x: float
+    y: float
+
+
 @dataclass
 class AuditResult:
     root: str
@@ -34,6 +43,19 @@ class AuditResult:
     computed: int  # images that went through the network (the rest came from the cache)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    points: list[MapPoint] = field(default_factory=list)  # the dataset map, when asked for
+    # (N, 4096) fc7 of the audited images, in ``points`` order, when kept for a map (not sent to the window)
+    features: object = None
+    predicted: list[str] = field(default_factory=list)  # each audited image's out-of-fold prediction
+    paths: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+
+    def with_map(self, xy) -> AuditResult:
+        """These findings with the map points from (N, 2) coordinates; the features dropped."""
+        self.points = [MapPoint(p, c, q, float(a), float(b))
+                       for p, c, q, (a, b) in zip(self.paths, self.labels, self.predicted, xy)]
+        self.features = None
+        return self
 
     def as_json(self, shown_root: str | None = None) -> dict:
         """The three lists; paths joined onto ``shown_root`` (the folder as the user wrote it)."""

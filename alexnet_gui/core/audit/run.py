@@ -42,11 +42,12 @@ def audit_steps(folder: str | os.PathLike, model: AlexNet, base_sha256: str, tra
                 device: torch.device | str = "cpu", settings: FinetuneSettings | None = None,
                 progress: Callable[[Progress], None] | None = None, cancelled: Callable[[], bool] | None = None,
                 cache: FeatureCache | None = None, report: HealthReport | None = None, team=None,
-                ) -> Generator[None, None, AuditResult | None]:
+                keep_features: bool = False) -> Generator[None, None, AuditResult | None]:
     """The audit as steps. ``trained``: the weights are real (the fc7 duplicate test needs them);
     ``report``: the folder's scan when the caller has one. ``team``: a ``core.distributed.Team``
     under torchrun: rank 0 scans and splits, every rank computes its share of the features, rank 0
-    gathers them and makes the lists (the other ranks get None)."""
+    gathers them and makes the lists (the other ranks get None). ``keep_features``: the result keeps
+    the fc7 rows for a map (``datamap.map_coordinates``, then ``AuditResult.with_map``)."""
     t0 = time.perf_counter()
     settings = (settings or FinetuneSettings()).validate()
     control = RunControl(progress, cancelled)
@@ -62,14 +63,16 @@ def audit_steps(folder: str | os.PathLike, model: AlexNet, base_sha256: str, tra
     paths = [entries[i].path for i in ok]
     features = ex.features["plain"][ok]  # (N, 4096)
     labels = np.array([entries[i].label for i in ok], dtype=np.int64)
-    mislabelled = find_mislabels(paths, features, labels, report.classes, settings.seed)
+    mislabelled, predicted = find_mislabels(paths, features, labels, report.classes, settings.seed)
     yield from control.pause()
     warnings = list(report.warnings) + [f"{entries[i].path}: {why}" for i, why in sorted(ex.failed.items())]
     pairs = _duplicate_pairs(paths, [entries[i].sha256 for i in ok], features if trained else None, warnings)
     control.emit(Progress("done", 1, 1, 0.0))
-    return AuditResult(report.root, list(report.classes), mislabelled, pairs,
-                       duplicates.leaks(pairs, {e.path for e in val}), len(ok), ex.computed, warnings,
-                       time.perf_counter() - t0)
+    classes = list(report.classes)
+    return AuditResult(report.root, classes, mislabelled, pairs, duplicates.leaks(pairs, {e.path for e in val}),
+                       len(ok), ex.computed, warnings, time.perf_counter() - t0,
+                       features=features if keep_features else None, predicted=[classes[j] for j in predicted],
+                       paths=paths, labels=[classes[j] for j in labels])
 
 
 def _duplicate_pairs(paths: list[str], digests: list[str], features: np.ndarray | None, warnings: list[str]):

@@ -40,3 +40,4 @@ class FinetuneEvents(QObject):
     saved = Signal(int, str)  # token, path written
     sample_ready = Signal(int, str)  # token, folder of the sample data set
     cache_cleared = Signal(int, int)  # token, bytes freed
+    audited = Signal(int, object)  # token, core.audit AuditResult with its map points

@@ -25,6 +25,7 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All
 
 class CorrectionsPanel(QGroupBox):
     retrain_requested = Signal()
+    audit_requested = Signal()  # the dataset map and audit of the folder
     added_changed = Signal(int)  # how many images are in the added list
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -47,6 +48,9 @@ class CorrectionsPanel(QGroupBox):
         self.undo_button.setToolTip("Delete the selected copy from the folder (the original stays)")
         self.retrain_button = QPushButton("Retrain")
         self.retrain_button.setToolTip("Train the head again; only the added images go through the network")
+        self.audit_button = QPushButton("Map and audit…")
+        self.audit_button.setToolTip("The folder as a map of its images, with its likely mislabelled images, "
+                                     "duplicates and train/val leaks")
         self.pending_label = make_label()
         self.message = make_label()
         self.compare_label = make_label()
@@ -58,6 +62,7 @@ class CorrectionsPanel(QGroupBox):
         buttons = QHBoxLayout()
         buttons.addWidget(self.undo_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.audit_button)
         buttons.addWidget(self.retrain_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.pending_label)
@@ -71,6 +76,7 @@ class CorrectionsPanel(QGroupBox):
         self.file_button.clicked.connect(self.file_pending)
         self.undo_button.clicked.connect(self.undo_selected)
         self.retrain_button.clicked.connect(self.retrain_requested)
+        self.audit_button.clicked.connect(self.audit_requested)
         self.added_list.currentRowChanged.connect(lambda _: self._update_buttons())
         self.set_dataset(None, [])
 
@@ -168,3 +174,4 @@ class CorrectionsPanel(QGroupBox):
         self.file_button.setEnabled(self.dataset is not None and self.pending is not None)
         self.undo_button.setEnabled(bool(self.added))
         self.retrain_button.setEnabled(self.dataset is not None and not busy)
+        self.audit_button.setEnabled(self.dataset is not None and not busy)

@@ -44,6 +44,7 @@ class FinetuneView(QWidget):
     result_changed = Signal(bool)  # a finished run is there to use or save
     compare_changed = Signal(bool)  # show the base model's top-5 beside the fine-tuned one
     explain_requested = Signal(str, str, int)  # path, predicted label, run token: "why?" on a gallery card
+    audited = Signal(object)  # core.audit AuditResult shown in the map window
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,7 +57,8 @@ class FinetuneView(QWidget):
         self.outcome = None  # worker.results.FinetuneOutcome of the last finished run, without its weights
         self._tokens = itertools.count(1)
         self._jobs: dict[str, object] = {}  # kind -> the running Job of that kind (one at a time each)
-        self._scan_token = self._run_token = 0
+        self._scan_token = self._run_token = self._audit_token = 0
+        self.map_window = None  # the dataset map and audit window, made when first asked for
         self._run_status = ""
         self._finetuned_active = False
         self._retrain_from = None  # the result a retrain started from (shown beside the new one)
@@ -120,6 +122,8 @@ class FinetuneView(QWidget):
         self.results.explain_requested.connect(self._on_results_explain_requested)
         self.results.correction_requested.connect(self.corrections.choose)
         self.corrections.retrain_requested.connect(self.retrain)
+        self.corrections.audit_requested.connect(self.audit)
+        s.audited.connect(self._on_job_audited)
         self.use_button.clicked.connect(self.use_model)
         self.compare_box.toggled.connect(self.set_compare)
         self.base_button.clicked.connect(self.back_to_base)
@@ -245,6 +249,30 @@ class FinetuneView(QWidget):
             self._retrain_from, self._use_after_run = None, False
             return False
         return True
+
+    def audit(self) -> bool:
+        """Open the dataset map and audit window and ask the worker for the folder's map and lists."""
+        if not self.folder or not self.is_ready():
+            return False
+        from .dataset_map import DatasetMapWindow
+
+        if self.map_window is None:
+            self.map_window = DatasetMapWindow(self)
+            self.map_window.image_opened.connect(lambda path: self.ctx.open_paths([path]))
+            self.map_window.correction_requested.connect(self.corrections.choose)
+        old = self._job_of("audit")
+        if old is not None:
+            old.cancel()
+        self.map_window.show_waiting(self.folder)
+        self.map_window.show()
+        values = self.settings_values()
+        self._audit_token = self._start("audit", lambda t: ("audit", t, self.folder, values))
+        return True
+
+    def _on_job_audited(self, token: int, result) -> None:
+        if token == self._audit_token and self.map_window is not None:
+            self.map_window.show_result(result)
+            self.audited.emit(result)
 
     def cancel(self) -> None:
         job = self._job_of("run")
@@ -387,6 +415,8 @@ class FinetuneView(QWidget):
             self._set_progress("not started: see the message above", 0)
         if token == self._scan_token and self.report is None:
             self.health.show_error(message)
+        if token == self._audit_token and self.map_window is not None:
+            self.map_window.show_message(message)
         self._message(message)
 
     def _on_job_ended(self, kind: str, job, cancelled: bool) -> None:
