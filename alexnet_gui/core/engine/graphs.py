@@ -69,9 +69,18 @@ def export_onnx_bytes(model: AlexNet, kind: str = "logits") -> bytes:
 
 
 class _quiet_exporter:  # noqa: N801 - a context manager used like a function
-    """The exporter logs each of its passes at INFO on torch.onnx's logger; the app has its own lines."""
+    """The exporter logs each of its passes at INFO on torch.onnx's logger; the app has its own lines.
+
+    Its optimiser also shows a tqdm bar, and tqdm's first bar starts a monitor thread that
+    wakes every 10 s for the life of the process: the app shows no such bars, so none starts."""
 
     def __enter__(self):
+        try:
+            import tqdm
+
+            tqdm.tqdm.monitor_interval = 0
+        except ImportError:
+            pass
         self.logger = logging.getLogger("torch.onnx")
         self.level = self.logger.level
         self.logger.setLevel(logging.WARNING)
