@@ -189,6 +189,12 @@ def process_main(conn) -> None:
     """Entry point of the spawned process. ``conn`` is its end of the pipe."""
     global _OWN_PROCESS
     _OWN_PROCESS = True
+    # The window starts this process as a daemon (it ends with the window), and multiprocessing
+    # refuses children in a daemonic process; the worker starts short-lived ones of its own (the
+    # engine's graph export, core.engine.export_process). The flag means nothing else in here.
+    import multiprocessing
+
+    multiprocessing.current_process().daemon = False
     try:
         serve_and_close(Channel(conn))
     finally:

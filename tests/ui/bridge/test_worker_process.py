@@ -192,3 +192,18 @@ def test_a_window_killed_with_sigkill_leaves_no_worker_behind(seeded_weights, tm
     while alive(worker) and time.monotonic() < deadline:
         time.sleep(0.05)  # polling another process's life: no signal to wait on here
     assert not alive(worker), "the worker outlived its window"
+
+
+def test_the_worker_process_moves_to_onnxruntime_once_its_graph_passed(process_window, image_dir, qtbot,
+                                                                        monkeypatch, tmp_path):
+    """The worker is a daemonic process; the graph is exported by a child of its own, which
+    multiprocessing refuses in a daemonic process unless the worker says otherwise."""
+    monkeypatch.setenv("ALEXNET_GUI_ENGINE", "onnxruntime")
+    window = process_window()
+    changes = []
+    window.client.events.engine_changed.connect(changes.append)
+    qtbot.waitUntil(lambda: any(c.ready for c in changes), timeout=120000)
+    last = changes[-1]
+    assert last.engine == "onnxruntime", last.reason
+    drop(window, [image_dir(1) / "img000.png"])
+    qtbot.waitUntil(lambda: len(window.classify_view.bars.texts()) == 5, timeout=60000)
