@@ -9,19 +9,16 @@ import time
 import pytest
 import torch
 from PIL import Image
+from worker_service import recording_service
 
 from alexnet_gui.core.predict import forward, load_batch
 from alexnet_gui.worker.engines import PREPARING
-from alexnet_gui.worker.scheduler import Scheduler
-from alexnet_gui.worker.service import ModelService
 
 
 @pytest.fixture
 def ort_worker(monkeypatch):
     monkeypatch.setenv("ALEXNET_GUI_ENGINE", "onnxruntime")
-    events, ended = [], {}
-    scheduler = Scheduler(on_end=lambda e: ended.setdefault(e.job_id, e))
-    service = ModelService(lambda name, *args: events.append((name, args)), scheduler)
+    scheduler, service, events, ended = recording_service()
     return scheduler, service, events, ended
 
 

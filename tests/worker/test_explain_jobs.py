@@ -9,19 +9,16 @@ import time
 
 import numpy as np
 import pytest
+from worker_service import recording_service
 
 from alexnet_gui.worker.explain_jobs import ExplainJobs
-from alexnet_gui.worker.scheduler import Scheduler
-from alexnet_gui.worker.service import ModelService
 
 EXPLAIN, CLASSIFY = 1, 2
 
 
 @pytest.fixture
 def worker():
-    events, ended = [], {}
-    scheduler = Scheduler(on_end=lambda e: ended.setdefault(e.job_id, e))
-    service = ModelService(lambda name, *args: events.append((name, args)), scheduler)
+    scheduler, service, events, ended = recording_service()
     service.load(None, "cpu")  # the untrained seeded model
     return scheduler, service, ExplainJobs(service), events, ended
 

@@ -9,10 +9,9 @@ import time
 
 import pytest
 from shape_folders import make_shapes
+from worker_service import recording_service
 
 from alexnet_gui.worker.finetune_jobs import FinetuneJobs
-from alexnet_gui.worker.scheduler import Scheduler
-from alexnet_gui.worker.service import ModelService
 
 RUN, CLASSIFY = 1, 2
 LONG = 1000  # epochs for a run that is cancelled
@@ -22,9 +21,7 @@ LONG = 1000  # epochs for a run that is cancelled
 def worker(tmp_path):
     """A worker's scheduler, model service (the untrained seeded model, on the CPU) and
     fine-tune jobs, stepped by the test as the worker's loop steps them."""
-    events, ended = [], {}
-    scheduler = Scheduler(on_end=lambda e: ended.setdefault(e.job_id, e))
-    service = ModelService(lambda name, *args: events.append((name, args)), scheduler)
+    scheduler, service, events, ended = recording_service()
     service.load(None, "cpu")
     return scheduler, service, FinetuneJobs(service), events, ended
 

@@ -10,10 +10,9 @@ import time
 import numpy as np
 import pytest
 from shape_folders import make_shapes
+from worker_service import recording_service
 
 from alexnet_gui.core.units import TopImages, UnitFrame, UnitPicture
-from alexnet_gui.worker.scheduler import Scheduler
-from alexnet_gui.worker.service import ModelService
 from alexnet_gui.worker.unit_jobs import UnitJobs
 
 TOP, CLASSIFY, PICTURE, AGAIN = 1, 2, 3, 4
@@ -21,9 +20,7 @@ TOP, CLASSIFY, PICTURE, AGAIN = 1, 2, 3, 4
 
 @pytest.fixture
 def worker():
-    events, ended = [], {}
-    scheduler = Scheduler(on_end=lambda e: ended.setdefault(e.job_id, e))
-    service = ModelService(lambda name, *args: events.append((name, args)), scheduler)
+    scheduler, service, events, ended = recording_service()
     service.load(None, "cpu")  # the untrained seeded model
     return scheduler, service, UnitJobs(service), events, ended
 
