@@ -8,7 +8,9 @@ PY := $(VENV)/bin/python
 DEB_PACKAGES := libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 \
 	libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
 	libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3 \
-	libglib2.0-0 fonts-dejavu-core
+	libglib2.0-0 fonts-dejavu-core libpulse0
+# Real data the suite trains on (Fashion-MNIST's idx files under /usr/share/datasets).
+TEST_PACKAGES := dataset-fashion-mnist
 SCREENSHOT_PACKAGES := xvfb xauth x11-utils
 
 .PHONY: run test bench screenshots package deps venv clean
@@ -37,7 +39,8 @@ run: $(PY) deps
 	$(PY) -m alexnet_gui $(ARGS)
 
 # ruff first (its settings are in pyproject.toml), then the suite.
-test: $(PY) deps
+test: $(PY)
+	$(MAKE) deps EXTRA_DEB="$(TEST_PACKAGES) $(EXTRA_DEB)"
 	$(PY) -m pip install --quiet -e '.[test]'
 	$(PY) -m ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(PYTEST_ARGS)

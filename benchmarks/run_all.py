@@ -49,6 +49,7 @@ BENCHES = [
     ("units", "bench_units.py", [], ["--n", "128", "--steps", "32"], 900, False),
     ("distributed", "bench_distributed.py", [], ["--n", "64", "--rounds", "2"], 900, False),
     ("audit", "bench_audit.py", [], ["--per-class", "25"], 600, False),
+    ("camera", "bench_camera.py", [], ["--frames", "60", "--seconds", "4"], 300, False),
 ]
 
 INFO = r"""

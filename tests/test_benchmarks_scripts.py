@@ -137,3 +137,19 @@ def test_distributed_benchmark_gathers_and_reports_per_1000_images(monkeypatch):
     assert [x["ratio"] for x in r["rows"]] == [pytest.approx(10 / 12, abs=1e-3), 0.9, 0.5, 0.5]
     assert r["rows"][2]["measured"] == "20.0 ms"  # 2 ms for 100 rows: 20 ms per 1,000 images
     assert all(x["passed"] is None for x in r["rows"])  # reported, no budget
+
+
+def test_camera_benchmark_judges_against_the_faster_reference(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_camera
+
+    ref = {"eager": 20.0, "channels_last": 25.0}
+    stall = {"max_stall_ms": 12.0, "p99_stall_ms": 3.0}
+    app = {"fps": 21.0, "source_fps": 80.0, "dropped": 500, "seconds": 10.0, "stall": stall,
+           "model_ms": 30.0, "engine": ""}
+    rate, gui = bench_camera.result(app, ref, 240, 3.0, 0.0)["rows"]
+    assert rate["passed"] and rate["ratio"] == 0.84 and "channels-last" in rate["reference"]
+    assert gui["passed"]
+    slow = dict(app, fps=19.0, stall=dict(stall, max_stall_ms=51.0))
+    rate, gui = bench_camera.result(slow, ref, 240, 3.0, 0.0)["rows"]
+    assert not rate["passed"] and not gui["passed"]

@@ -99,6 +99,8 @@ def _handle(message: tuple, service, finetune, scheduler: Scheduler, emit) -> No
     try:
         if kind == "classify":
             service.classify(*args)
+        elif kind == "frame":
+            service.classify_frame(*args)
         elif kind == "pictures":
             service.pictures(*args)
         elif kind == "features":

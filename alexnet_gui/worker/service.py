@@ -211,6 +211,23 @@ class ModelService:
         if total > 1:
             return_free_memory()
 
+    def classify_frame(self, job_id: int, frame) -> None:
+        """Top-5 of one camera frame, an (h, w, 3) uint8 array, as a one-step job; preprocessed
+        as a dropped image is (resize, centre crop), so a captured frame classifies the same."""
+        self.jobs.start(job_id, lambda cancelled: self._frame_steps(job_id, frame))
+
+    def _frame_steps(self, job_id: int, frame) -> Iterator[object]:
+        from PIL import Image
+
+        from ..core.predict import LoadedBatch
+        from ..core.preprocess import resized_crop
+
+        t0 = time.perf_counter()
+        batch = LoadedBatch(["camera frame"], [resized_crop(Image.fromarray(frame, "RGB"))], [0], {}, {})
+        prediction = self.predict_batch(batch, self.bundle)[0]
+        self.emit("frame_ready", job_id, replace(prediction, seconds=time.perf_counter() - t0))
+        yield
+
     def pictures(self, job_id: int, path: str) -> None:
         """Thumbnail and preview of ``path`` as a one-step job: a decode, no forward pass."""
         self.jobs.start(job_id, lambda cancelled: self._pictures_steps(job_id, path))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..images import is_image_path
@@ -51,13 +51,23 @@ def copy_into_class(dataset: str | os.PathLike, source: str | os.PathLike, class
         data = src.read_bytes()
     except OSError as exc:
         raise CorrectionError(f"{src}: cannot be read ({exc.strerror or exc})") from None
+    return replace(save_into_class(dataset, data, class_name, src.name), source=str(src))
+
+
+def save_into_class(dataset: str | os.PathLike, data: bytes, class_name: str, name: str) -> AddedImage:
+    """Write ``data`` (an encoded image, e.g. a camera frame) into ``dataset/<class_name>/`` as
+    ``name`` or the next free ``name-2``…; raises CorrectionError. Its ``source`` is the name."""
+    class_name = checked_class_name(class_name)
+    stem, suffix = os.path.splitext(name)
+    if not is_image_path(name):
+        raise CorrectionError(f"{name}: not an image file name")
     folder = Path(dataset) / class_name
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        target = _write_new(folder, src.stem, src.suffix, data)
+        target = _write_new(folder, stem, suffix, data)
     except OSError as exc:
         raise CorrectionError(f"{folder}: cannot write there ({exc.strerror or exc})") from None
-    return AddedImage(str(src), str(target), class_name, hashlib.sha256(data).hexdigest())
+    return AddedImage(name, str(target), class_name, hashlib.sha256(data).hexdigest())
 
 
 def _write_new(folder: Path, stem: str, suffix: str, data: bytes) -> Path:

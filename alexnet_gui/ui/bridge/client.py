@@ -25,7 +25,7 @@ from ...worker.wire import Channel
 from .events import FinetuneEvents, WorkerEvents
 from .job import Job
 
-JOB_EVENTS = {"predictions_ready", "pictures_ready", "features_ready", "explain_ready", "export_ready",
+JOB_EVENTS = {"predictions_ready", "pictures_ready", "frame_ready", "features_ready", "explain_ready", "export_ready",
               "unit_top_ready", "unit_picture_ready",
               "job_progressed", "job_finished", "job_failed"}
 RESTART_WINDOW_S = 60.0  # a second death within this stops the restarting
@@ -110,6 +110,10 @@ class WorkerClient(QObject):
         job = self._job("classify", paths)
         self.classify_requested.emit(job.id, paths)
         return job
+
+    def classify_frame(self, frame) -> Job:
+        """Top-5 of one camera frame, an (h, w, 3) uint8 array: ``partial`` gets its Prediction."""
+        return self._job("frame", frame)
 
     def features(self, path) -> Job:
         """Every feature layer's activations for ``path``: ``partial`` gets a FeatureMapsResult."""

@@ -17,6 +17,7 @@ class WorkerEvents(QObject):
     job_failed = Signal(int, str)  # job id, message
     features_ready = Signal(int, object)  # job id, FeatureMapsResult
     pictures_ready = Signal(int, object)  # job id, PicturesResult
+    frame_ready = Signal(int, object)  # job id, core Prediction of one camera frame
     engine_changed = Signal(object)  # worker.results.EngineInfo: what runs the forward passes now
     export_ready = Signal(int, object)  # job id, dict: the export's report (core.engine.export.ExportReport) and summary
     explain_ready = Signal(int, object)  # job id, core.explain.Explanation

@@ -7,19 +7,36 @@ fine-tune again on the folder: the feature cache makes only the added images go
 through the network. After a retrain the previous accuracy and confusion
 matrix stay here, beside the new ones shown in the results. Copies are plain
 file work (``core.audit.corrections``, no torch).
+
+With "Retrain automatically" on (a setting kept between sessions), a retrain
+starts by itself ``AUTO_RETRAIN_DELAY_MS`` after the last image was added (a
+burst of camera captures is one retrain), once there is a trained result to
+improve; while a fine-tune runs it waits for it to end.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QListWidget, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...core.audit.corrections import AddedImage, CorrectionError, copy_into_class, undo
 from ..qtutil import make_label, set_text
 from .confusion_widget import ConfusionMatrixWidget
 
+AUTO_RETRAIN_KEY = "finetune/auto_retrain"
+AUTO_RETRAIN_DELAY_MS = 1500
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 
 
@@ -27,9 +44,13 @@ class CorrectionsPanel(QGroupBox):
     retrain_requested = Signal()
     audit_requested = Signal()  # the dataset map and audit of the folder
     added_changed = Signal(int)  # how many images are in the added list
+    dataset_changed = Signal(object, list)  # the folder copies go to (None: none), its classes
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, settings=None, parent: QWidget | None = None) -> None:
         super().__init__("Correct and retrain", parent)
+        self.settings = settings  # QSettings: "Retrain automatically" is remembered there
+        self.can_retrain = lambda: True  # the view says whether a retrain may start now
+        self._auto_pending = False  # images were added while a retrain could not start
         self.dataset: str | None = None  # where copies go: the folder holding the class subfolders
         self.added: list[AddedImage] = []
         self.pending: str | None = None  # an image chosen to be filed (from a gallery card)
@@ -51,6 +72,11 @@ class CorrectionsPanel(QGroupBox):
         self.audit_button = QPushButton("Map and audit…")
         self.audit_button.setToolTip("The folder as a map of its images, with its likely mislabelled images, "
                                      "duplicates and train/val leaks")
+        self.auto_box = QCheckBox("Retrain automatically")
+        self.auto_box.setToolTip("Retrain by itself shortly after images are added (once a model has been trained)")
+        self.auto_box.setChecked(bool(settings is not None and settings.value(AUTO_RETRAIN_KEY, False, bool)))
+        self._auto_timer = QTimer(self, singleShot=True, interval=AUTO_RETRAIN_DELAY_MS)
+        self._auto_timer.timeout.connect(self._auto_retrain)
         self.pending_label = make_label()
         self.message = make_label()
         self.compare_label = make_label()
@@ -62,6 +88,7 @@ class CorrectionsPanel(QGroupBox):
         buttons = QHBoxLayout()
         buttons.addWidget(self.undo_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.auto_box)
         buttons.addWidget(self.audit_button)
         buttons.addWidget(self.retrain_button)
         layout = QVBoxLayout(self)
@@ -78,6 +105,7 @@ class CorrectionsPanel(QGroupBox):
         self.retrain_button.clicked.connect(self.retrain_requested)
         self.audit_button.clicked.connect(self.audit_requested)
         self.added_list.currentRowChanged.connect(lambda _: self._update_buttons())
+        self.auto_box.toggled.connect(self._on_auto_toggled)
         self.set_dataset(None, [])
 
     def set_dataset(self, folder: str | None, classes: list[str]) -> None:
@@ -94,6 +122,7 @@ class CorrectionsPanel(QGroupBox):
         if typed:
             self.class_box.setEditText(typed)
         self._update_buttons()
+        self.dataset_changed.emit(folder, list(classes))
 
     def choose(self, path: str, class_name: str | None = None) -> None:
         """An image to file (a gallery card's): shown, with its likely right class preselected."""
@@ -129,14 +158,49 @@ class CorrectionsPanel(QGroupBox):
         except CorrectionError as exc:
             set_text(self.message, str(exc))
             return False
+        self.note_added(added)
+        set_text(self.message, f"Copied into {added.class_name}/; "
+                               f"{'it is learned from shortly' if self.auto_box.isChecked() else 'Retrain to learn from it'}.")
+        return True
+
+    def note_added(self, added: AddedImage) -> None:
+        """An image now in the folder (copied here, or captured by the camera): listed to undo,
+        and learned from at the next retrain (soon, when retraining automatically)."""
         self.added.append(added)
         self.added_list.addItem(f"{Path(added.source).name} → {added.class_name}/{Path(added.copy).name}")
         if self.class_box.findText(added.class_name) < 0:
             self.class_box.addItem(added.class_name)
-        set_text(self.message, f"Copied into {added.class_name}/; Retrain to learn from it.")
         self._update_buttons()
         self.added_changed.emit(len(self.added))
-        return True
+        if self.auto_box.isChecked():
+            self._auto_pending = True
+            self._auto_timer.start()  # again: a burst of additions is one retrain
+
+    def run_started(self) -> None:
+        """A fine-tune starts: it learns from every image added until now."""
+        self._auto_pending = False
+        self._auto_timer.stop()
+
+    def run_ended(self, done: bool) -> None:
+        """A fine-tune ended: images added while it ran are learned from now (when it finished;
+        after a cancel or a failure nothing starts by itself)."""
+        if not done:
+            self._auto_pending = False
+        elif self._auto_pending and self.auto_box.isChecked() and not self._auto_timer.isActive():
+            self._auto_retrain()
+
+    def _auto_retrain(self) -> None:
+        if not self._auto_pending or not self.auto_box.isChecked() or not self.can_retrain():
+            return  # run_ended() tries again when the running fine-tune ends
+        self._auto_pending = False
+        self.retrain_requested.emit()
+
+    def _on_auto_toggled(self, on: bool) -> None:
+        if self.settings is not None:
+            self.settings.setValue(AUTO_RETRAIN_KEY, on)
+        if on and self.added:
+            self._auto_pending = True
+            self._auto_timer.start()
 
     def undo_selected(self) -> bool:
         row = self.added_list.currentRow()

@@ -99,7 +99,10 @@ class FinetuneView(QWidget):
         self.summary_label, self.confusion, self.gallery = r.results.summary, r.results.confusion, r.results.gallery
         self.use_button, self.compare_box, self.base_button = r.use_button, r.compare_box, r.base_button
         self.save_button, self.model_label = r.save_button, r.model_label
-        self.corrections = CorrectionsPanel()
+        self.corrections = CorrectionsPanel(self.ctx.settings)
+        # An automatic retrain improves a trained result, and waits for a running fine-tune.
+        self.corrections.can_retrain = lambda: (self.outcome is not None and self.is_ready()
+                                                and not self.is_running())
         r.layout().addWidget(self.corrections)
         return r
 
@@ -186,6 +189,11 @@ class FinetuneView(QWidget):
         self._scan_token = self._start("scan", lambda t: ("scan", t, self.folder))
         self._update_buttons()
 
+    def rescan(self) -> None:
+        """Check the folder again (images were added to it), unless a fine-tune is running."""
+        if self.folder and not self.is_running():
+            self.set_folder(self.folder)
+
     def _on_job_scanned(self, token: int, report) -> None:
         if token != self._scan_token:
             return
@@ -235,6 +243,7 @@ class FinetuneView(QWidget):
         self._set_progress("starting…", 0)
         self._run_status = ""
         values = self.settings_values()
+        self.corrections.run_started()  # this run learns from every image added so far
         self._run_token = self._start("run", lambda t: ("run", t, self.folder, values))
         self._update_buttons()
         self.run_started.emit()
@@ -432,6 +441,7 @@ class FinetuneView(QWidget):
                 self._retrain_from, self._use_after_run = None, False
             self._update_buttons()
             self.run_ended.emit(status)
+            self.corrections.run_ended(status == "done")
         else:
             self._update_buttons()
 

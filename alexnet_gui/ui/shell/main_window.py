@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..bridge.client import WorkerClient
+from ..camera.camera_view import add_camera_view
 from ..classify.classify_view import ClassifyView
 from ..explain.explain_view import ExplainView
 from ..finetune.finetune_view import FinetuneView
@@ -40,7 +41,7 @@ DEVICES = (("Auto", "auto"), ("CPU", "cpu"), ("CUDA", "cuda"))
 # so a fine-tuned file never becomes the base ("" means the default: hub cache, else untrained).
 BASE_KEY, FINETUNED_KEY = "weights/path", "weights/finetuned"
 CLI_WEIGHTS_HINT = "pass --weights PATH"  # the core's advice, for the command line
-TABS = 7  # Ctrl+1 … Ctrl+7 show them
+TABS = 8  # Ctrl+1 … Ctrl+8 show them
 
 
 def app_settings() -> QSettings:
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         self._add_finetune_view()
         self._add_explain_view()
         self.unit_view = add_unit_view(self, ctx)
+        self.camera_view = add_camera_view(self, ctx)
         self._sync_tab_actions()
         self._connect_worker()
         self._restore_settings()

@@ -4,13 +4,18 @@ that computes features only for the new images without losing held-out accuracy.
 from __future__ import annotations
 
 import hashlib
+import shutil
+from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from shape_folders import draw_shape, make_shapes
 
 from alexnet_gui.core.audit.corrections import CorrectionError, copy_into_class, undo
 from alexnet_gui.core.finetune import FinetuneSettings, run_finetune
 from alexnet_gui.core.finetune import extract as extract_module
+from alexnet_gui.core.finetune import samples as samples_module
 
 
 def digest(path) -> str:
@@ -76,3 +81,44 @@ def test_retrain_computes_only_the_new_images_and_keeps_held_out_accuracy(tmp_pa
     assert seen["images"] == len(added) == after.computed  # only the new images went through the network
     assert after.train_count == before.train_count + len(added)
     assert after.val_accuracy >= before.val_accuracy  # the same held-out images, no worse
+
+
+@pytest.mark.skipif(not samples_module.DEBIAN_FASHION_MNIST.is_dir(),
+                    reason="needs Debian's dataset-fashion-mnist (make test installs it when run as root)")
+def test_correct_and_retrain_on_the_fashion_mnist_sample(tmp_path, seeded_model, monkeypatch):
+    """The app's Fashion-MNIST sample set (real images), held-out images in val/, and the user's
+    own Fashion-MNIST images filed as corrections: copies, only they are computed, no worse."""
+    classes, pixels, labels = samples_module._fashion_mnist(None)
+    dataset = tmp_path / "fashion"
+    shutil.copytree(samples_module.sample_dataset("fashion-mnist", per_class=12), dataset / "train")
+    mine = tmp_path / "my-photos"
+    mine.mkdir()
+    corrections = []
+    for label, name in enumerate(classes):
+        indices = np.flatnonzero(labels == label)
+        (dataset / "val" / name).mkdir(parents=True)
+        for n, i in enumerate(indices[100:110]):  # held out: never in train
+            Image.fromarray(pixels[i]).save(dataset / "val" / name / f"held-{n}.png")
+        for n, i in enumerate(indices[50:53]):  # the user's images, outside the data set
+            path = mine / f"{name}-{n}.png"
+            Image.fromarray(pixels[i]).save(path)
+            corrections.append((path, name))
+    before_bytes = {path: digest(path) for path, _ in corrections}
+    settings = FinetuneSettings(epochs=8, seed=0)
+    before = run_finetune(dataset, settings, seeded_model, "seeded")
+
+    seen = {"images": 0}
+    real = extract_module.backbone_features
+
+    def counting(model, x, layer, *args):
+        seen["images"] += x.shape[0]
+        return real(model, x, layer, *args)
+
+    monkeypatch.setattr(extract_module, "backbone_features", counting)
+    added = [copy_into_class(dataset / "train", path, name) for path, name in corrections]
+    after = run_finetune(dataset, settings, seeded_model, "seeded")
+    assert {path: digest(path) for path, _ in corrections} == before_bytes  # the originals, byte for byte
+    assert all(digest(Path(a.copy)) == before_bytes[Path(a.source)] for a in added)  # copies of them
+    assert seen["images"] == len(added) == after.computed == 30  # only the new images went through
+    assert after.train_count == before.train_count + 30 and after.val_count == before.val_count == 100
+    assert after.val_accuracy >= before.val_accuracy, (before.val_accuracy, after.val_accuracy)

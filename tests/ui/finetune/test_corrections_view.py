@@ -86,3 +86,46 @@ def test_correct_undo_and_retrain(make_window, qtbot, tmp_path):
     assert f"before {first.val_accuracy * 100:.1f} %" in text and f"now {second.val_accuracy * 100:.1f} %" in text
     assert not panel.previous_confusion.isHidden() and panel.previous_confusion.total() == first.val_count
     assert window.model_info.class_names == list(SHAPES)
+
+
+def test_retrain_automatically_after_images_are_added(make_window, qtbot, tmp_path):
+    """With the setting on, adding images starts a retrain by itself (one for a burst, none
+    before a first run); the setting is remembered."""
+    from alexnet_gui.ui.finetune import corrections_panel
+
+    folder = make_shapes(tmp_path / "shapes", per_class=6)
+    outside = tmp_path / "more"
+    outside.mkdir()
+    rng = random.Random(5)
+    shots = []
+    for k in range(3):
+        shots.append(outside / f"more-{k}.png")
+        draw_shape("circles", rng).save(shots[-1])
+
+    window = make_window()
+    view = window.finetune_view
+    panel = view.corrections
+    qtbot.waitUntil(view.is_ready, timeout=30000)
+    with qtbot.waitSignal(view.health_report_shown, timeout=30000):
+        view.set_folder(str(folder))
+    view.set_settings(epochs=2, batch_size=16)
+    panel.auto_box.setChecked(True)
+    assert window.settings.value(corrections_panel.AUTO_RETRAIN_KEY, False, bool)
+    # Before a first run nothing starts by itself: the user's Start comes first.
+    assert panel.add(str(shots[0]), "circles")
+    qtbot.waitUntil(lambda: not panel._auto_timer.isActive(), timeout=10000)  # the delay has passed
+    assert not view.is_running() and view.outcome is None
+    with qtbot.waitSignal(view.run_ended, timeout=120000):
+        assert view.start()
+    first = view.outcome.result
+    # A burst of two additions: one retrain, which learns from both.
+    runs = []
+    view.run_started.connect(lambda: runs.append(1))
+    assert panel.add(str(shots[1]), "circles") and panel.add(str(shots[2]), "circles")
+    assert "learned from shortly" in panel.message.text()
+    with qtbot.waitSignal(view.run_ended, timeout=120000):
+        pass
+    second = view.outcome.result
+    assert runs == [1] and second.computed == 2
+    assert second.train_count + second.val_count == first.train_count + first.val_count + 2
+    assert "before" in panel.compare_label.text()
