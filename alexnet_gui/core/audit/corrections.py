@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..images import is_image_path
@@ -51,12 +51,14 @@ def copy_into_class(dataset: str | os.PathLike, source: str | os.PathLike, class
         data = src.read_bytes()
     except OSError as exc:
         raise CorrectionError(f"{src}: cannot be read ({exc.strerror or exc})") from None
-    return replace(save_into_class(dataset, data, class_name, src.name), source=str(src))
+    return save_into_class(dataset, data, class_name, src.name, source=str(src))
 
 
-def save_into_class(dataset: str | os.PathLike, data: bytes, class_name: str, name: str) -> AddedImage:
+def save_into_class(dataset: str | os.PathLike, data: bytes, class_name: str, name: str,
+                    source: str | None = None) -> AddedImage:
     """Write ``data`` (an encoded image, e.g. a camera frame) into ``dataset/<class_name>/`` as
-    ``name`` or the next free ``name-2``…; raises CorrectionError. Its ``source`` is the name."""
+    ``name`` or the next free ``name-2``…; raises CorrectionError. ``source`` says where the
+    bytes came from (default: the name)."""
     class_name = checked_class_name(class_name)
     stem, suffix = os.path.splitext(name)
     if not is_image_path(name):
@@ -67,7 +69,7 @@ def save_into_class(dataset: str | os.PathLike, data: bytes, class_name: str, na
         target = _write_new(folder, stem, suffix, data)
     except OSError as exc:
         raise CorrectionError(f"{folder}: cannot write there ({exc.strerror or exc})") from None
-    return AddedImage(name, str(target), class_name, hashlib.sha256(data).hexdigest())
+    return AddedImage(source or name, str(target), class_name, hashlib.sha256(data).hexdigest())
 
 
 def _write_new(folder: Path, stem: str, suffix: str, data: bytes) -> Path:

@@ -8,6 +8,8 @@ tab shows that instead of a camera.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, QUrl, Signal
 
 
@@ -51,7 +53,7 @@ class CameraSource(QObject):
         self.session = None
         self.camera = None
         self.player = None
-        self.description = ""
+        self.description = ""  # the camera's name, or the video file's
         self.running = False
 
     def open_camera(self, device) -> None:
@@ -79,7 +81,7 @@ class CameraSource(QObject):
             self.player.setLoops(mm.QMediaPlayer.Loops.Infinite)
         self.player.setPlaybackRate(rate)
         self.player.setSource(QUrl.fromLocalFile(path))
-        self.description = path
+        self.description = Path(path).name
         self.player.play()
         self._set_running(True)
 

@@ -262,8 +262,9 @@ class CameraView(QWidget):
             return
         engine = f" with {self._engine}" if self._engine else ""
         each = f" ({f.last_seconds * 1000:.0f} ms each)" if f.answered else ""
+        source = (self.source.description if self.source is not None else "") or "Source"
         set_text(self.rate_label,
-                 f"Source {f.source_rate.rate():.1f} frames/s · classified {f.answer_rate.rate():.1f} frames/s"
+                 f"{source}: {f.source_rate.rate():.1f} frames/s · classified {f.answer_rate.rate():.1f} frames/s"
                  f"{engine}{each} · {f.dropped} dropped while the model was busy")
 
     def _on_model_loaded(self, info) -> None:

@@ -77,7 +77,7 @@ class CaptureRecorder(QObject):
         self._last = now
         name = f"camera-{datetime.now():%Y%m%d-%H%M%S}-{self.count + 1:03d}.jpg"
         try:
-            added = save_into_class(self.dataset, jpeg_bytes(image), self.class_name, name)
+            added = save_into_class(self.dataset, jpeg_bytes(image), self.class_name, name, source="camera")
         except CorrectionError as exc:
             self.stop()
             self.failed.emit(str(exc))
