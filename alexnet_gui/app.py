@@ -77,10 +77,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     window = create_window(argv)
     window.show()
+    freeze_startup_heap(window)
     close_on_ctrl_c(window)
     from PySide6.QtWidgets import QApplication
 
     return QApplication.instance().exec()
+
+
+def freeze_startup_heap(window) -> None:
+    """Keep what start-up made out of Python's full collections, in the app's own process.
+
+    The modules, Qt's wrappers and the window are some hundred thousand objects that
+    live as long as the app; a full collection walks all of them and held the GUI
+    thread for 40-50 ms, once in a while, as results came in (``bench_soak.py``).
+    ``gc.freeze()`` moves every object alive now out of the collector's view, in
+    constant time; again once the first model has loaded (the model's description,
+    the layer tables). Not in ``create_window``: a test process builds and closes many
+    windows, and a frozen closed window's reference cycles would never be freed."""
+    import gc
+
+    gc.freeze()
+    frozen = []
+
+    def after_first_load(_info) -> None:
+        if not frozen:
+            frozen.append(True)
+            gc.freeze()
+
+    window.client.events.model_loaded.connect(after_first_load)
 
 
 def close_on_ctrl_c(window) -> None:

@@ -371,6 +371,9 @@ def open_window(weights: Path, device: str = "cpu", show: bool = True):
     window = create_window(["--weights", str(weights), "--device", device])
     if show:
         window.show()
+    from alexnet_gui.app import freeze_startup_heap
+
+    freeze_startup_heap(window)  # as the app's main() does
     return app, window
 
 

@@ -84,6 +84,10 @@ def main() -> int:
     if window.windowHandle() is not None:
         window.windowHandle().installEventFilter(spy)
     times["show_returned"] = time.time()
+    if mode == "app":
+        from alexnet_gui.app import freeze_startup_heap
+
+        freeze_startup_heap(window)  # as the app's main() does
     heartbeat = Heartbeat().start()
     perf_shown = time.perf_counter()
     QTimer.singleShot(0, lambda: times.setdefault("first_loop_turn", time.time()))
