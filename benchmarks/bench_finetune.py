@@ -115,7 +115,6 @@ def main() -> None:
     import torch
 
     from alexnet_gui.core.bundle import bundle_from_file
-    from alexnet_gui.core.engine.cache import GraphCache
     from alexnet_gui.core.engine.engine import build_engine
     from alexnet_gui.core.finetune import FinetuneSettings, run_finetune
     from alexnet_gui.core.finetune.control import run_to_end
@@ -133,12 +132,10 @@ def main() -> None:
     base.to(device)
     settings = FinetuneSettings(mode="head")
     # The engine the app chooses (auto), prepared as the worker prepares it after a load, off the
-    # clock: the whole graph exported and checked, the fc7 cut exported. Loading and checking the
-    # cut graph is the first fine-tune's work in the app, so it is inside the clock here too.
+    # clock: its graph (logits, and fc7 as a second output) exported, loaded and checked. The
+    # fine-tune's fc7 features come from that same session, as in the app.
     t0 = time.perf_counter()
     engine = build_engine(base.model, device, "auto", base.sha256)
-    if engine.name == "onnxruntime":
-        GraphCache().get_or_export(base.model, engine.weights_key, "fc7")
     engine_s = time.perf_counter() - t0
     features_engine = engine if engine.name == "onnxruntime" else None
     t0 = time.perf_counter()

@@ -53,12 +53,16 @@ def normalized_array(crops: list[np.ndarray]) -> np.ndarray:
     ``convert_image_dtype`` (divide by 255) and ``normalize`` (subtract the mean,
     divide by the std), so bit-identical (checked for every 8-bit value in every
     channel). NumPy, not torch: no parallel region to wake torch's worker threads
-    for, so a single image costs 0.2 ms instead of ~1 ms, and 64 images half as
-    much as with torch on two cores."""
-    x = np.stack(crops).transpose(0, 3, 1, 2).astype(np.float32, order="C")  # (B, 3, crop, crop)
-    x /= np.float32(255)
-    x -= _MEAN
-    x /= _STD
+    for, so a single image costs 0.1 ms instead of ~1 ms. Image by image: each
+    image's 600 KB stays in the CPU's cache through its four steps (a batch of 64
+    takes 7 ms instead of 12 ms as whole-batch steps)."""
+    h, w = crops[0].shape[:2]
+    x = np.empty((len(crops), 3, h, w), np.float32)
+    for crop, out in zip(crops, x):
+        np.copyto(out, crop.transpose(2, 0, 1), casting="unsafe")
+        out /= np.float32(255)
+        out -= _MEAN
+        out /= _STD
     return x
 
 

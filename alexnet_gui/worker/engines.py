@@ -125,7 +125,7 @@ def _prepared(bundle, device, choice: str):
     try:
         key = bundle.sha256 or model_digest(bundle.model)
         if ort_available() and ort_providers(device) is not None:
-            kinds = ["logits"] if bundle.source == "finetuned" else ["logits", "pool5", "fc7"]
+            kinds = ["engine"] if bundle.source == "finetuned" else ["engine", "pool5"]
             export_in_child(bundle, key, kinds, cache_dir())
         return build_engine(bundle.model, device, choice, key)  # reads the cache: no export here
     except Exception as exc:  # noqa: BLE001 - (out of memory, say): torch classifies, and says why

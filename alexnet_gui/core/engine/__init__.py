@@ -11,9 +11,11 @@ ENGINE_CHOICES = ("auto", "torch", "onnxruntime")  # what a user may ask for
 ENGINE_NAMES = ("torch", "onnxruntime")  # what can actually run
 ENGINE_LABELS = {"auto": "Automatic (the faster here)", "torch": "PyTorch", "onnxruntime": "ONNX Runtime"}
 
-# The graphs exported from one model: the whole network and the two truncated
-# ones the fine-tune's feature extraction reads (pool5 flattened, fc7 after its ReLU).
-GRAPH_KINDS = ("logits", "pool5", "fc7")
+# The graphs exported from one model: the whole network ("logits", what File › Export writes);
+# the engine's graph, the same network giving its fc7 features (after the ReLU) as a second
+# output, so one session classifies and feeds the fine-tune; and the two truncated ones
+# (pool5 flattened, fc7).
+GRAPH_KINDS = ("logits", "engine", "pool5", "fc7")
 
 
 def check_engine_choice(choice: str) -> str:

@@ -2,8 +2,9 @@
 gate (and, for ``auto``, measured faster here), torch otherwise, with the reason.
 
 ``build_engine`` does the slow part once per model: the ONNX graph from the cache
-or exported, a session, the parity gate, the choice. The truncated graphs (pool5,
-fc7) for the fine-tune's features are made and gated on their first use.
+or exported (the network with its fc7 features as a second output), a session,
+the parity gate of both outputs, the choice. The pool5 graph, which the fine-tune's
+other modes read, is made and gated on its first use.
 """
 
 from __future__ import annotations
@@ -73,6 +74,19 @@ class InferenceEngine:
         runner = self.features_runner(layer)
         return runner(batch) if runner is not None else TorchRunner(self.model, layer, self.device)(batch)
 
+    def gate_features(self, layer: str, runner: OrtRunner, inputs=None) -> OrtRunner | None:
+        """``runner`` computes ``layer``'s features from now on if it matches torch on the gate's
+        inputs; otherwise torch does, and ``feature_reasons`` says why."""
+        if inputs is None:
+            inputs = parity_inputs(images=self.setup.parity_images)
+        report = check_parity(TorchRunner(self.model, layer, self.device), runner, inputs, logits=False)
+        if not report.ok:
+            self.feature_reasons[layer] = report.reason() or "failed its check"
+            log.warning("%s features run in torch: %s", layer, self.feature_reasons[layer])
+            runner = None
+        self._features[layer] = runner
+        return runner
+
     def _gated_truncated(self, layer: str) -> OrtRunner | None:
         cache = self.setup.cache or GraphCache()
         try:
@@ -83,13 +97,7 @@ class InferenceEngine:
             cache.forget(self.weights_key, layer)
             log.warning("%s features run in torch: %s", layer, self.feature_reasons[layer])
             return None
-        report = check_parity(TorchRunner(self.model, layer, self.device), runner,
-                              parity_inputs(images=self.setup.parity_images), logits=False)
-        if not report.ok:
-            self.feature_reasons[layer] = report.reason() or "failed its check"
-            log.warning("%s features run in torch: %s", layer, self.feature_reasons[layer])
-            return None
-        return runner
+        return self.gate_features(layer, runner)
 
 
 def torch_engine(model: AlexNet, device: torch.device, reason: str | None = None, requested: str = "torch",
@@ -118,17 +126,19 @@ def build_engine(model: AlexNet, device: torch.device, requested: str = "auto", 
         return fallback("ONNX Runtime has no CUDA provider here: torch runs on the GPU")
     cache = setup.cache or GraphCache()
     try:
-        path, _ = cache.get_or_export(model, key, "logits")
-        runner = OrtRunner(path, providers, engine_threads())
+        path, _ = cache.get_or_export(model, key, "engine")
+        runner = OrtRunner(path, providers, engine_threads(), output="logits")
     except Exception as exc:  # noqa: BLE001 - whatever broke, torch still classifies
-        cache.forget(key, "logits")
+        cache.forget(key, "engine")
         return fallback(_first_line("ONNX Runtime could not load the model", exc))
     torch_runner = TorchRunner(model, "logits", device)
-    report = check_parity(torch_runner, runner, parity_inputs(images=setup.parity_images))
+    inputs = parity_inputs(images=setup.parity_images)
+    report = check_parity(torch_runner, runner, inputs)
     if not report.ok:
-        cache.forget(key, "logits")
+        cache.forget(key, "engine")
         return fallback(report.reason() or "failed its check", report)
     engine = InferenceEngine(model, device, key, requested, runner, None, report, setup)
+    engine.gate_features("fc7", runner.output("fc7"), inputs)  # the same session's second output
     if requested == "auto":
         chosen, entry = choose(device, torch_runner, runner, setup.store)
         engine.timings = entry.get("seconds_per_image")

@@ -1,4 +1,5 @@
-"""Exporting the app's AlexNet to ONNX: the whole network, or cut at pool5 / fc7.
+"""Exporting the app's AlexNet to ONNX: the whole network (with or without its fc7 features as a
+second output), or cut at pool5 / fc7.
 
 The exporter is torch.export's (``dynamo=True``, which needs onnxscript): the
 TorchScript-based one is deprecated since torch 2.9. Opset 18, the batch axis
@@ -21,7 +22,7 @@ from . import GRAPH_KINDS
 
 OPSET = 18
 INPUT_NAME = "input"
-OUTPUT_NAMES = {"logits": "logits", "pool5": "pool5", "fc7": "fc7"}
+OUTPUT_NAMES = {"logits": ["logits"], "engine": ["logits", "fc7"], "pool5": ["pool5"], "fc7": ["fc7"]}
 # torch.export keeps tracing state per process: two exports at once (a background
 # export of one model, a re-export of another) fail, so they take turns.
 _EXPORT_LOCK = threading.Lock()
@@ -43,10 +44,28 @@ class Truncated(nn.Module):
         return self.head(x)  # (B, 9216) or (B, 4096)
 
 
+class WithFeatures(nn.Module):
+    """AlexNet's logits and its fc7 features (after the ReLU) from one pass: the engine's
+    graph. ONNX Runtime computes every node whichever outputs are asked for, so classifying
+    costs the same as with the plain graph (measured), and the fine-tune's features need no
+    second session holding another copy of fc6 and fc7 (218 MB) nor its start-up."""
+
+    def __init__(self, model: AlexNet) -> None:
+        super().__init__()
+        self.features, self.avgpool = model.features, model.avgpool
+        self.to_fc7, self.fc8 = model.classifier[:6], model.classifier[6]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        fc7 = self.to_fc7(torch.flatten(self.avgpool(self.features(x)), 1))  # (B, 4096)
+        return self.fc8(fc7), fc7
+
+
 def graph_module(model: AlexNet, kind: str) -> nn.Module:
     if kind not in GRAPH_KINDS:
         raise ValueError(f"unknown graph {kind!r}: use {', '.join(GRAPH_KINDS)}")
-    return model if kind == "logits" else Truncated(model, kind).eval()
+    if kind == "logits":
+        return model
+    return (WithFeatures(model) if kind == "engine" else Truncated(model, kind)).eval()
 
 
 def export_onnx_proto(model: AlexNet, kind: str = "logits"):
@@ -59,7 +78,7 @@ def export_onnx_proto(model: AlexNet, kind: str = "logits"):
     with _EXPORT_LOCK, warnings.catch_warnings(), _quiet_exporter():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(module, (example,), None, dynamo=True, opset_version=OPSET,
-                                    input_names=[INPUT_NAME], output_names=[OUTPUT_NAMES[kind]],
+                                    input_names=[INPUT_NAME], output_names=OUTPUT_NAMES[kind],
                                     dynamic_shapes={"x": {0: batch}}, verbose=False)
     return program.model_proto
 

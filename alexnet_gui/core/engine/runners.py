@@ -60,19 +60,26 @@ def session_options(threads: int, spinning: bool = False):
 
 
 class OrtRunner:
-    """An ONNX Runtime session over one graph file."""
+    """An ONNX Runtime session over one graph file, giving its first output (or ``output``)."""
 
     name = "onnxruntime"
 
-    def __init__(self, path: str | Path, providers: list, threads: int) -> None:
+    def __init__(self, path: str | Path, providers: list, threads: int, output: str | None = None) -> None:
         import onnxruntime as ort
 
         self.path = Path(path)
         self.session = ort.InferenceSession(str(path), session_options(threads), providers=providers)
         self.input_name = self.session.get_inputs()[0].name
+        self.output_name = output or self.session.get_outputs()[0].name
 
     def __call__(self, x) -> np.ndarray:
-        return self.session.run(None, {self.input_name: as_array(x)})[0]
+        return self.session.run([self.output_name], {self.input_name: as_array(x)})[0]
+
+    def output(self, name: str) -> OrtRunner:
+        """The same session giving its output ``name`` (the engine graph's "fc7")."""
+        other = object.__new__(OrtRunner)
+        other.path, other.session, other.input_name, other.output_name = self.path, self.session, self.input_name, name
+        return other
 
 
 class TorchRunner:

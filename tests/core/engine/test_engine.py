@@ -51,13 +51,21 @@ def test_truncated_graphs_equal_backbone_features(seeded_ort_engine, seeded_mode
     assert _within(want, got) <= RELATIVE_TOLERANCE
 
 
+def test_fc7_comes_from_the_classifying_session(seeded_ort_engine):
+    """One session classifies and gives the fine-tune its fc7 features: no second copy of
+    fc6/fc7 in memory, no second session to start when a fine-tune begins."""
+    fc7 = seeded_ort_engine.features_runner("fc7")
+    assert fc7 is not None and fc7.session is seeded_ort_engine.ort.session
+    assert fc7.output_name == "fc7" and seeded_ort_engine.ort.output_name == "logits"
+
+
 def test_second_load_reads_the_cached_graph(seeded_model, tmp_path):
     cache = GraphCache(tmp_path / "first")
     setup = EngineSetup(cache=cache, store=ChoiceStore(tmp_path))
     build_engine(seeded_model, CPU, "onnxruntime", weights_key="seeded", setup=setup)
     assert cache.exports == 1
     files = sorted(cache.root.glob("*.onnx"))
-    assert len(files) == 1 and files[0].name.startswith("logits-")
+    assert len(files) == 1 and files[0].name.startswith("engine-")  # logits and fc7 in one graph
     assert not list(cache.root.glob("*.part"))  # written to a temp name and renamed
     again = GraphCache(tmp_path / "first")
     engine = build_engine(seeded_model, CPU, "onnxruntime", weights_key="seeded",
