@@ -2,8 +2,10 @@
 # Smoke-test a built bundle the way a person would first use it:
 #   1. `alexnet-gui --cli summary --json`            the layer table, no weights needed
 #   2. `alexnet-gui --cli classify --json SAMPLE`    a real forward pass through the frozen torch
-#   3. `alexnet-gui --help`
-#   4. the window started offscreen with a sample image, still running after
+#   3. `alexnet-gui --cli doctor --json`           the model process, spawned from the frozen
+#                                                  program as the window does, classifies SAMPLE
+#   4. `alexnet-gui --help`
+#   5. the window started offscreen with a sample image, still running after
 #      a few seconds (ended by `timeout`: exit 124 is the pass)
 #
 #   packaging/smoke_test.sh [BUNDLE_DIR]          (default dist/alexnet-gui)
@@ -56,6 +58,16 @@ assert len(result["top"]) == 5 and all(0.0 <= s["probability"] <= 1.0 for s in r
 print("smoke_test: top-1 %s (%.1f%%)" % (result["top"][0]["label"], 100 * result["top"][0]["probability"]))
 PY
 step "classify took $(( $(date +%s) - start )) s including start-up"
+
+step "doctor: the model process spawned from the bundle, as the window starts it"
+"$app" --cli doctor --json --engine torch --weights "$weights" "$sample" > "$work/doctor.json" \
+    || { cat "$work/doctor.json" >&2; fail "doctor exited $?"; }
+"$python" - "$work/doctor.json" <<'PY' || fail "the model process did not classify"
+import json, sys
+check = json.load(open(sys.argv[1]))["checks"]["model_process"]
+assert check["ok"] and check["exit_code"] == 0, check
+print("smoke_test: " + check["detail"])
+PY
 
 step "--help"
 "$app" --help | grep -q "usage: alexnet-gui" || fail "--help printed no usage"

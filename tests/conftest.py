@@ -74,5 +74,5 @@ def pytest_sessionfinish(session, exitstatus):
     if "PySide6.QtGui" in sys.modules:
         from PySide6.QtGui import QGuiApplication
 
-        if QGuiApplication.instance() is not None:
+        if isinstance(QGuiApplication.instance(), QGuiApplication):  # not a bare QCoreApplication
             QGuiApplication.clipboard().clear()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 
-from . import audit, cache, classify, explain, export, finetune, summary, units, views, weights
+from . import audit, cache, classify, doctor, explain, export, finetune, summary, units, views, weights
 
 # Each adds its sub-command(s) with a ``handler`` default that runs them.
-COMMAND_MODULES = (summary, classify, weights, views, units, explain, finetune, audit, export, cache)
+COMMAND_MODULES = (summary, classify, weights, views, units, explain, finetune, audit, export, cache, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:

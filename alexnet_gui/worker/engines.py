@@ -6,10 +6,10 @@ has its graphs exported into the cache by a short-lived process of their own
 (``core.engine.export_process``: the exporter's modules and working memory, half a
 gigabyte, leave with it), or finds them there, and gates the whole graph on a
 helper thread. Only when it passed does classification move to ONNX Runtime and
-``engine_changed`` say so, so a drop during that time is answered by torch. A base
-model's graphs cut at pool5 and fc7 are exported with it, for the fine-tune's
-features; they are loaded and checked at the first fine-tune (their sessions hold
-fc6 and fc7 again: 0.25 GB, kept only when used).
+``engine_changed`` say so, so a drop during that time is answered by torch. The
+same session gives a head fine-tune its fc7 features (the graph's second output,
+gated with the logits). A base model's graph cut at pool5, which the other
+fine-tune modes read, is exported with it and loaded and checked at its first use.
 """
 
 from __future__ import annotations

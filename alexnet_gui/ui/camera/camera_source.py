@@ -12,9 +12,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal
 
+QUIET = "qt.multimedia.symbolsresolver=false"  # which optional system libraries it looked for
+
 
 def multimedia():
     """The QtMultimedia module, or an ImportError saying why it cannot load."""
+    from PySide6.QtCore import QLoggingCategory
+
+    QLoggingCategory.setFilterRules(QUIET)
     from PySide6 import QtMultimedia
 
     return QtMultimedia
