@@ -1,6 +1,8 @@
-"""The export job: the model in use written as ONNX or TorchScript on a helper thread
-(from a copy of the model: classify requests go on meanwhile), with progress in
-percent and the report, or the reason it failed, for the window."""
+"""The export job: the model in use written as ONNX or TorchScript by a short-lived
+process of its own (``core.engine.export_process``: the exporter's modules and
+working memory, half a gigabyte, leave with it), waited for on a helper thread so
+classify requests go on meanwhile, with progress in percent and the report, or the
+reason it failed, for the window."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from .finetune_jobs import in_thread
 
 
 def export_steps(service, job_id: int, fmt: str, out: str, int8: bool) -> Iterator[None]:
-    from ..core.engine.export import ExportError, export_model
+    from ..core.engine.export import ExportError
+    from ..core.engine.export_process import export_model_in_child
 
     bundle = service.bundle
     if bundle is None:
@@ -20,8 +23,7 @@ def export_steps(service, job_id: int, fmt: str, out: str, int8: bool) -> Iterat
         service.emit("job_progressed", job_id, int(round(fraction * 100)), 100)
 
     def run():
-        return export_model(bundle.model, bundle.class_names, fmt, out, int8=int8, description=bundle.describe(),
-                            progress=progress)
+        return export_model_in_child(bundle, fmt, out, int8, progress)
 
     try:
         report = yield from in_thread(run, "model-export", finish_on_close=True)
