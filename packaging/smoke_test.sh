@@ -4,6 +4,8 @@
 #   2. `alexnet-gui --cli classify --json SAMPLE`    a real forward pass through the frozen torch
 #   3. `alexnet-gui --cli doctor --json`           the model process, spawned from the frozen
 #                                                  program as the window does, classifies SAMPLE
+#                                                  and prepares ONNX Runtime (its export process
+#                                                  spawned from the frozen program as well)
 #   4. `alexnet-gui --help`
 #   5. the window started offscreen with a sample image, still running after
 #      a few seconds (ended by `timeout`: exit 124 is the pass)
@@ -60,12 +62,14 @@ PY
 step "classify took $(( $(date +%s) - start )) s including start-up"
 
 step "doctor: the model process spawned from the bundle, as the window starts it"
-"$app" --cli doctor --json --engine torch --weights "$weights" "$sample" > "$work/doctor.json" \
+"$app" --cli doctor --json --engine onnxruntime --weights "$weights" "$sample" > "$work/doctor.json" \
     || { cat "$work/doctor.json" >&2; fail "doctor exited $?"; }
 "$python" - "$work/doctor.json" <<'PY' || fail "the model process did not classify"
 import json, sys
 check = json.load(open(sys.argv[1]))["checks"]["model_process"]
 assert check["ok"] and check["exit_code"] == 0, check
+# ONNX Runtime: the graph export ran in a process spawned from the frozen program too.
+assert check["engine"] == "onnxruntime", check
 print("smoke_test: " + check["detail"])
 PY
 

@@ -103,6 +103,9 @@ class _quiet_exporter:  # noqa: N801 - a context manager used like a function
         self.logger = logging.getLogger("torch.onnx")
         self.level = self.logger.level
         self.logger.setLevel(logging.WARNING)
+        # The exporter imports torch's FLOP counter, which warns when triton is absent (the
+        # standalone bundle leaves it out): the app never counts FLOPs with it.
+        logging.getLogger("torch.utils.flop_counter").setLevel(logging.ERROR)
         return self
 
     def __exit__(self, *exc) -> None:
