@@ -87,7 +87,7 @@ def test_help_lists_every_command_in_order(capsys):
     lines = capsys.readouterr().out.splitlines()
     listed = [m.group(1) for line in lines if (m := re.match(r" {4}(\w+)", line))]
     assert listed == ["summary", "classify", "weights", "filters", "features", "unit", "visualize", "explain", "finetune",
-                      "audit", "export", "cache"]
+                      "audit", "export", "cache", "doctor"]
 
 
 # ---------------------------------------------------------------- classify
