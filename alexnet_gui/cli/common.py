@@ -4,7 +4,10 @@ loading, and Ctrl+C as a request to stop."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
+import socket
 import sys
 import threading
 
@@ -37,6 +40,11 @@ class StopOnCtrlC:
     interrupts at once, as usual.
     """
 
+    # A rank of a torchrun launch: once stopped, the others may never meet it at their next
+    # collective, and the launcher kills what has not ended 30 s after its signal. So a rank
+    # that has not ended this long after the signal removes its unfinished writes and exits.
+    RANK_GRACE_S = 3.0
+
     def __init__(self, sigterm: bool = False) -> None:
         self.requested = False
         self._previous = None
@@ -44,6 +52,9 @@ class StopOnCtrlC:
         # launcher gets Ctrl+C: the same request, so nothing half-written is left behind.
         self._signals = (signal.SIGINT, signal.SIGTERM) if sigterm else (signal.SIGINT,)
         self._previous_term = None
+        self._ended = threading.Event()
+        self._wakeup = None  # (reader, writer) sockets the signal is written to, even while blocked
+        self._previous_wakeup = -1
 
     def __call__(self) -> bool:
         return self.requested
@@ -58,9 +69,42 @@ class StopOnCtrlC:
             self._previous = signal.signal(signal.SIGINT, self._on_sigint)
             if signal.SIGTERM in self._signals:
                 self._previous_term = signal.signal(signal.SIGTERM, self._on_sigint)
+                self._watch_as_rank()
         return self
 
+    def _watch_as_rank(self) -> None:
+        """A Python signal handler runs only when the main thread is back in Python; a rank
+        blocked inside a collective is not. The signal's wake-up byte reaches a watcher thread
+        at once, wherever the main thread is, and starts the grace period."""
+        reader, writer = socket.socketpair()
+        writer.setblocking(False)
+        self._wakeup = (reader, writer)
+        self._previous_wakeup = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        threading.Thread(target=self._watch, args=(reader,), name="rank-stop", daemon=True).start()
+
+    def _watch(self, reader: socket.socket) -> None:
+        try:
+            if not reader.recv(1):
+                return
+        except OSError:
+            return  # closed: the block ended
+        if self._ended.wait(self.RANK_GRACE_S):
+            return
+        from ..core.files import remove_unfinished
+
+        remove_unfinished()
+        eprint("alexnet-cli: interrupted (stopped while waiting for the other ranks)")
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+
     def __exit__(self, exc_type, exc, tb) -> None:
+        self._ended.set()
+        if self._wakeup is not None:
+            signal.set_wakeup_fd(self._previous_wakeup)
+            for sock in self._wakeup:
+                with contextlib.suppress(OSError):
+                    sock.close()
+            self._wakeup = None
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
             self._previous = None

@@ -5,9 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
+
+_UNFINISHED: set[str] = set()  # temp files of writes in progress, in every thread
+_UNFINISHED_LOCK = threading.Lock()
 
 
 def write_atomically(path: str | os.PathLike, write: Callable[[IO], None], *, text: bool = False,
@@ -21,6 +25,8 @@ def write_atomically(path: str | os.PathLike, write: Callable[[IO], None], *, te
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    with _UNFINISHED_LOCK:
+        _UNFINISHED.add(tmp)
     try:
         mode = {"mode": "w", "newline": "", "encoding": "utf-8"} if text else {"mode": "wb"}
         with os.fdopen(fd, **mode) as f:
@@ -33,9 +39,23 @@ def write_atomically(path: str | os.PathLike, write: Callable[[IO], None], *, te
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        with _UNFINISHED_LOCK:
+            _UNFINISHED.discard(tmp)
     if fsync:
         _fsync_dir(path.parent)
     return path
+
+
+def remove_unfinished() -> int:
+    """Delete the temp files of the writes still in progress (for a process about to end at
+    once, without unwinding: nothing half-written stays behind); how many there were."""
+    with _UNFINISHED_LOCK:
+        pending = list(_UNFINISHED)
+    for tmp in pending:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    return len(pending)
 
 
 def _fsync_dir(folder: Path) -> None:

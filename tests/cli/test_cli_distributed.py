@@ -109,6 +109,19 @@ def test_ctrl_c_on_the_launcher_stops_every_rank_and_writes_nothing(folder, seed
     assert run.stdout == "" and not out.exists() and not part_files(tmp_path)
 
 
+def test_a_rank_that_cannot_reach_its_check_ends_itself_after_ctrl_c(folder, seeded_weights, tmp_path):
+    """A rank stuck where it never checks for the stop (blocked in a collective) removes its
+    unfinished writes and exits a few seconds after the signal, before the launcher would
+    kill it (30 s), and nothing is written."""
+    out = tmp_path / "model.pt"
+    run = torchrun(FAULT_SCRIPT, "stuck", *finetune_args(folder, seeded_weights, out), module=False,
+                   env={"XDG_CACHE_HOME": str(tmp_path / "cache")}, timeout=90)
+    assert run.returncode != 0
+    assert "stopped while waiting for the other ranks" in run.stderr
+    assert "forcefully exiting" not in run.stderr  # not killed by the launcher
+    assert run.stdout == "" and not out.exists() and not part_files(tmp_path)
+
+
 def test_two_processes_extracting_overlapping_folders_into_one_cache(folder, seeded_weights, tmp_path, capsys,
                                                                    monkeypatch):
     import shutil
