@@ -13,10 +13,12 @@ with the same weights, eager (contiguous weights) and channels-last, under
 * parity: ONNX Runtime's logits against torch's (the app's model, float32) on every
   benchmark image (seeded 160x120 JPEGs of the shapes set, plus seeded noise):
   max |dlogit| within 1e-4 x max(1, max |logit|), and the top-5 identical on every image;
-* thread settings: a torch batch-1 forward timed right after an ONNX Runtime batch-1
-  forward, with ONNX Runtime's threads sleeping when idle (the app's setting) and with
-  its default (spinning) threads, and ONNX Runtime with all the machine's cores as its
-  team (its default) against torch's thread count;
+* thread settings, ONNX Runtime's threads sleeping when idle (the app's setting) against
+  spinning for a while after a run (its default): a batch-1 forward after 100 ms idle (a
+  drop), the CPU time used in the 100 ms after a run, and a torch batch-1 forward right
+  after an ONNX Runtime one; and
+  ONNX Runtime with all the machine's cores as its team (its default) against torch's
+  thread count;
 * the export itself (cold: a fresh cache) and a load from the cache, reported.
 """
 
@@ -94,29 +96,36 @@ def parity(app_model, runner, x) -> dict:
 
 
 def thread_settings(path, threads: int, torch_model, x1, n: int) -> dict[str, float]:
-    """Medians: a torch forward right after an ONNX Runtime one (ORT threads sleeping / spinning),
-    and ONNX Runtime alone with torch's thread count / all the cores."""
+    """Medians, with ONNX Runtime's threads sleeping when idle (the app's setting) and spinning:
+    ORT batch 1 after 100 ms idle (a drop's case), the CPU time the process uses in the 100 ms
+    after an ORT run, a torch forward right after an ORT one; and ORT back to back with torch's
+    thread count / all the cores."""
     import onnxruntime as ort
 
     from alexnet_gui.core.engine.runners import CPU_PROVIDER, OrtRunner, session_options
 
-    sleeping = OrtRunner(path, [CPU_PROVIDER], threads)
+    app = OrtRunner(path, [CPU_PROVIDER], threads)  # the app's: sleeping when idle
     spinning = ort.InferenceSession(str(path), session_options(threads, spinning=True), providers=[CPU_PROVIDER])
     all_cores = ort.InferenceSession(str(path), providers=[CPU_PROVIDER])  # its defaults: a thread per core, spinning
-    name = sleeping.input_name
+    name = app.input_name
     xn = x1.numpy()
     run_torch = torch_run(torch_model)
-    out: dict[str, list[float]] = {"torch after ORT (sleeping)": [], "torch after ORT (spinning)": [],
-                                   "ORT, torch's threads": [], "ORT, all cores": []}
-    for fn in (lambda: sleeping(xn), lambda: spinning.run(None, {name: xn}), lambda: all_cores.run(None, {name: xn})):
+    ways = {"sleeping": lambda: app(xn), "spinning": lambda: spinning.run(None, {name: xn})}
+    out: dict[str, list[float]] = {f"{what} ({way})": [] for way in ways
+                                   for what in ("ORT after idle", "CPU after a run", "torch after ORT")}
+    out |= {"ORT, torch's threads": [], "ORT, all cores": []}
+    for fn in (*ways.values(), lambda: all_cores.run(None, {name: xn})):
         fn()
     run_torch(x1)
     for _ in range(n):
-        sleeping(xn)
-        out["torch after ORT (sleeping)"].append(timed(run_torch, x1))
-        spinning.run(None, {name: xn})
-        out["torch after ORT (spinning)"].append(timed(run_torch, x1))
-        out["ORT, torch's threads"].append(timed(lambda _: sleeping(xn), None))
+        for way, fn in ways.items():
+            fn()
+            c0 = time.process_time()
+            time.sleep(0.1)
+            out[f"CPU after a run ({way})"].append(time.process_time() - c0)
+            out[f"ORT after idle ({way})"].append(timed(lambda _, fn=fn: fn(), None))
+            out[f"torch after ORT ({way})"].append(timed(run_torch, x1))
+        out["ORT, torch's threads"].append(timed(lambda _: app(xn), None))
         out["ORT, all cores"].append(timed(lambda _: all_cores.run(None, {name: xn}), None))
     return {k: median(v) for k, v in out.items()}
 
@@ -176,9 +185,16 @@ def main() -> None:
             f"max |logit| scale {p['scale']:.3g}", None, f"<= {TOLERANCE:g} x max(1, max |logit|)", ok_diff),
         row("parity: top-5 identical (same classes, same order)", f"{p['top5_identical']} of {p['inputs']}",
             "torch float32", None, "every input", ok_top5),
+        row("thread settings: ONNX Runtime batch 1 after 100 ms idle (a drop's case), its threads sleeping "
+            "when idle (the app's setting)", ms(threads_s["ORT after idle (sleeping)"]),
+            f"{ms(threads_s['ORT after idle (spinning)'])} (threads spinning after a run, its default)",
+            threads_s["ORT after idle (sleeping)"] / threads_s["ORT after idle (spinning)"], "reported", None),
+        row("thread settings: CPU time of the process in the 100 ms after an ONNX Runtime run, threads sleeping "
+            "(the app's setting)", ms(threads_s["CPU after a run (sleeping)"]),
+            f"{ms(threads_s['CPU after a run (spinning)'])} (threads spinning after a run)", None, "reported", None),
         row("thread settings: torch batch-1 forward right after an ONNX Runtime one, ORT threads sleeping "
             "(the app's setting)", ms(threads_s["torch after ORT (sleeping)"]),
-            f"{ms(threads_s['torch after ORT (spinning)'])} (ORT threads spinning, its default)",
+            f"{ms(threads_s['torch after ORT (spinning)'])} (ORT threads spinning after a run)",
             threads_s["torch after ORT (sleeping)"] / threads_s["torch after ORT (spinning)"], "reported", None),
         row(f"thread settings: ONNX Runtime batch 1 with torch's {threads} threads (the app's setting)",
             ms(threads_s["ORT, torch's threads"]), f"{ms(threads_s['ORT, all cores'])} (ORT's defaults: "

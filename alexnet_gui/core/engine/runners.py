@@ -44,9 +44,12 @@ def ort_providers(device: torch.device) -> list[str] | None:
 
 
 def session_options(threads: int, spinning: bool = False):
-    """One team of ``threads`` intra-op threads that sleep when idle: ONNX Runtime's
-    spinning threads would otherwise take the cores from torch's team after each run
-    (``spinning`` keeps ONNX Runtime's default, for the benchmark's comparison)."""
+    """One team of ``threads`` intra-op threads (torch's count: the two engines never have
+    more threads than cores between them) that sleep when idle. ONNX Runtime's default,
+    threads that spin for a while after a run, woke faster for a forward after idle time
+    but slowed a torch forward right after (Feature maps after a drop: 19.6 ms instead of
+    15.1 ms) and used the CPU for tens of milliseconds after every run (bench_engine.py
+    measures all three). ``spinning=True`` keeps the default, for that comparison."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
