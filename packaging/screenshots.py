@@ -3,9 +3,9 @@
 
 Runs the app on a virtual X screen (restarting itself under xvfb-run when there
 is no display), opens the sample images, and saves one PNG per view: Classify
-with its top-5, Model, Filters, Feature maps, and Fine-tune after a real run on
+with its top-5, Model, Filters, Feature maps, Fine-tune after a real run on
 the Fashion-MNIST sample (Debian's dataset-fashion-mnist) or, without it, on
-generated shapes. Settings and caches go to a temporary folder.
+generated shapes, and Camera playing a video of the sample pictures. Settings and caches go to a temporary folder.
 
 Weights: the ImageNet file when it is in the torch hub cache (or given with
 --weights); otherwise the app's own untrained start (random weights, the banner
@@ -157,11 +157,39 @@ def shoot(out: Path, weights: str | None, tmp: Path) -> int:
     settle(800)
     saved.append(grab(window, out / "finetune.png"))
 
+    saved.append(camera_shot(window, out, tmp, samples))
     window.close()
     app.processEvents()
     for path in saved:
         print(path)
     return 0
+
+
+def camera_shot(window, out: Path, tmp: Path, samples: list[str]) -> Path:
+    """The Camera tab playing a short video of the sample pictures (no camera here), live top-5
+    and rates shown, after a second of capture into a class of the fine-tune folder."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from PIL import Image
+    from video_files import write_mjpeg_avi
+
+    frames = []
+    for path in samples:
+        with Image.open(path) as im:
+            frames += [im.convert("RGB").resize((640, 480))] * 30
+    clip = write_mjpeg_avi(tmp / "samples.avi", frames, fps=30)
+    view = window.camera_view
+    window.tabs.setCurrentWidget(view)
+    view.class_box.setEditText("my-objects")
+    view.open_video(str(clip), loop=True)
+    wait_until(lambda: view.feed.answered >= 10, 60, "the camera's top-5")
+    if view.record_button.isEnabled():
+        view.record_button.pressed.emit()
+        settle(1000)
+        view.record_button.released.emit()
+    settle(1500)
+    shot = grab(window, out / "camera.png")
+    view.stop()
+    return shot
 
 
 def grab(window, path: Path) -> Path:

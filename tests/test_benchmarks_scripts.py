@@ -73,8 +73,8 @@ def test_engine_benchmark_measures_parity_and_thread_settings_on_a_real_graph(en
     assert not hit and p["inputs"] == 3 and p["top5_identical"] == 3
     assert p["max_abs_diff"] <= engine_bench.TOLERANCE * p["scale"]
     settings = engine_bench.thread_settings(path, torch.get_num_threads(), model, x[:1], n=1)
-    assert set(settings) == {"torch after ORT (sleeping)", "torch after ORT (spinning)", "ORT, torch's threads",
-                             "ORT, all cores"}
+    assert set(settings) == {f"{what} ({way})" for what in ("ORT after idle", "CPU after a run", "torch after ORT")
+                             for way in ("sleeping", "spinning")} | {"ORT, torch's threads", "ORT, all cores"}
     assert all(v > 0 for v in settings.values())
 
 
