@@ -75,7 +75,7 @@ def test_engine_benchmark_measures_parity_and_thread_settings_on_a_real_graph(en
     settings = engine_bench.thread_settings(path, torch.get_num_threads(), model, x[:1], n=1)
     assert set(settings) == {f"{what} ({way})" for what in ("ORT after idle", "CPU after a run", "torch after ORT")
                              for way in ("sleeping", "spinning")} | {"ORT, torch's threads", "ORT, all cores"}
-    assert all(v > 0 for v in settings.values())
+    assert all(v > 0 if not k.startswith("CPU") else v >= 0 for k, v in settings.items())  # CPU: maybe none
 
 
 def test_explain_rows_follow_their_budgets(monkeypatch):
