@@ -45,7 +45,10 @@ def create_window(argv: Sequence[str] | None = None):
     app.setOrganizationName("alexnet-gui")
     app.setDesktopFileName("io.github.alexnet_gui")
     _set_icon(app)
+    from .core.memory import keep_freed_memory_for_reuse
     from .ui.shell.main_window import MainWindow
+
+    keep_freed_memory_for_reuse()  # the window receives the model process's large results again and again
 
     window = MainWindow(weights=args.weights, device=args.device)
     if args.paths:

@@ -18,6 +18,10 @@ child sending and this process receiving, alternating payload by payload:
   same pipe; this process attaches it and makes ``np.frombuffer`` views (no copy).
   Unlinking the block afterwards is outside the clock.
 
+This process receives with the window process's memory settings
+(``core.memory.keep_freed_memory_for_reuse``, applied by ``app.create_window``): freed
+heap is kept for the next message instead of being unmapped and faulted in again.
+
 Measured: one way, from the child's clock before it pickles (pipe) or creates the
 block (shared memory) to this process's clock once the arrays are usable here
 (``time.perf_counter`` is the system-wide monotonic clock on Linux, the same in
@@ -154,7 +158,10 @@ def receive(channel, kind: str, way: str) -> tuple[float, list]:
 
 def measure(n: int, warmup: int = 5) -> dict:
     """Median one-way seconds of each payload by each way, ``n`` rounds after ``warmup``."""
+    from alexnet_gui.core.memory import keep_freed_memory_for_reuse
     from alexnet_gui.worker.wire import Channel
+
+    keep_freed_memory_for_reuse()  # this process receives, as the window's does (app.create_window)
 
     ctx = multiprocessing.get_context("spawn")
     mine, theirs = ctx.Pipe(duplex=True)

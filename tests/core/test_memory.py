@@ -40,3 +40,22 @@ def test_the_pixel_blocks_pillow_keeps_are_let_go_too():
     assert Image.core.get_stats()["blocks_cached"] >= 1
     return_free_memory()
     assert Image.core.get_stats()["blocks_cached"] == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
+def test_a_receiving_process_keeps_freed_memory_for_the_next_message():
+    from alexnet_gui.core.memory import keep_freed_memory_for_reuse
+
+    try:
+        ctypes.CDLL(None).mallopt
+    except AttributeError:
+        pytest.skip("not glibc")
+    assert keep_freed_memory_for_reuse() is True
+    assert return_free_memory() in (True, False)  # an explicit trim still works afterwards
+
+
+def test_elsewhere_memory_settings_are_left_alone(monkeypatch):
+    from alexnet_gui.core.memory import keep_freed_memory_for_reuse
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert keep_freed_memory_for_reuse() is False
