@@ -19,13 +19,18 @@ def return_free_memory() -> bool:
     from PIL import Image
 
     Image.core.clear_cache()
+    trim = _glibc("malloc_trim")
+    return bool(trim(0)) if trim is not None else False
+
+
+def _glibc(name: str):
+    """glibc's function ``name`` on Linux; None elsewhere (other C libraries, other systems)."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
-        trim = ctypes.CDLL(None).malloc_trim
+        return getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):  # not glibc
-        return False
-    return bool(trim(0))
+        return None
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
@@ -40,10 +45,7 @@ def keep_freed_memory_for_reuse() -> bool:
     mapping was faulted in page by page while the bytes arrived, and each unmapping shot down
     other cores' page tables: the same 4.4 MB then took 2.5 to 10 ms to arrive instead of 1 ms
     (bench_transfer.py). True when glibc took the settings; elsewhere nothing changes."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
         return False
     return bool(mallopt(M_TRIM_THRESHOLD, KEPT_FREE_BYTES)) and bool(mallopt(M_MMAP_THRESHOLD, HEAP_BLOCKS_UP_TO))

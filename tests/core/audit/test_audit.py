@@ -10,7 +10,6 @@ from alexnet_gui.core.audit import audit_folder
 from alexnet_gui.core.audit.duplicates import COLOUR_MAX_LEVELS, PHASH_MAX_BITS, exact_pairs, fc7_pairs, leaks, phash_pairs
 from alexnet_gui.core.audit.mislabels import confident_disagreements
 from alexnet_gui.core.audit.phash import BITS, phash_file
-from alexnet_gui.core.finetune import extract as extract_module
 
 
 def pair_set(pairs):
@@ -33,19 +32,11 @@ def test_planted_problems_are_found(planted, seeded_model):
     assert not any(p.kind == "fc7" for p in result.duplicates)  # untrained weights: no fc7 pairs
 
 
-def test_a_second_audit_computes_nothing(planted, seeded_model, monkeypatch):
+def test_a_second_audit_computes_nothing(planted, seeded_model, count_forwards):
     first = audit_folder(planted.root, seeded_model, "seeded", trained=False)
-    assert first.computed == first.image_count
-    seen = {"images": 0}
-    real = extract_module.backbone_features
-
-    def counting(model, x, layer, *args):
-        seen["images"] += x.shape[0]
-        return real(model, x, layer, *args)
-
-    monkeypatch.setattr(extract_module, "backbone_features", counting)
+    assert first.computed == first.image_count == count_forwards["images"]
     second = audit_folder(planted.root, seeded_model, "seeded", trained=False)
-    assert second.computed == 0 and seen["images"] == 0
+    assert second.computed == 0 and count_forwards["images"] == first.image_count
     assert [m.path for m in second.mislabelled] == [m.path for m in first.mislabelled]
 
 

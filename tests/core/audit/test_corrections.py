@@ -14,7 +14,6 @@ from shape_folders import draw_shape, make_shapes
 
 from alexnet_gui.core.audit.corrections import CorrectionError, copy_into_class, undo
 from alexnet_gui.core.finetune import FinetuneSettings, run_finetune
-from alexnet_gui.core.finetune import extract as extract_module
 from alexnet_gui.core.finetune import samples as samples_module
 
 
@@ -52,7 +51,7 @@ def test_bad_class_names_are_refused(tmp_path, name):
         copy_into_class(dataset, dataset / "circles" / "circles-00.png", name)
 
 
-def test_retrain_computes_only_the_new_images_and_keeps_held_out_accuracy(tmp_path, seeded_model, monkeypatch):
+def test_retrain_computes_only_the_new_images_and_keeps_held_out_accuracy(tmp_path, seeded_model, count_forwards):
     import random
 
     dataset = tmp_path / "set"
@@ -61,14 +60,7 @@ def test_retrain_computes_only_the_new_images_and_keeps_held_out_accuracy(tmp_pa
     settings = FinetuneSettings(epochs=8, seed=0)
     before = run_finetune(dataset, settings, seeded_model, "seeded")
 
-    seen = {"images": 0}
-    real = extract_module.backbone_features
-
-    def counting(model, x, layer, *args):
-        seen["images"] += x.shape[0]
-        return real(model, x, layer, *args)
-
-    monkeypatch.setattr(extract_module, "backbone_features", counting)
+    start = count_forwards["images"]  # the first run's forwards
     rng = random.Random(7)
     elsewhere = tmp_path / "mistakes"
     elsewhere.mkdir()
@@ -78,14 +70,14 @@ def test_retrain_computes_only_the_new_images_and_keeps_held_out_accuracy(tmp_pa
         draw_shape(kind, rng).save(source)
         added.append(copy_into_class(dataset / "train", source, kind))
     after = run_finetune(dataset, settings, seeded_model, "seeded")
-    assert seen["images"] == len(added) == after.computed  # only the new images went through the network
+    assert count_forwards["images"] - start == len(added) == after.computed  # only the new images went through
     assert after.train_count == before.train_count + len(added)
     assert after.val_accuracy >= before.val_accuracy  # the same held-out images, no worse
 
 
 @pytest.mark.skipif(not samples_module.DEBIAN_FASHION_MNIST.is_dir(),
                     reason="needs Debian's dataset-fashion-mnist (make test installs it when run as root)")
-def test_correct_and_retrain_on_the_fashion_mnist_sample(tmp_path, seeded_model, monkeypatch):
+def test_correct_and_retrain_on_the_fashion_mnist_sample(tmp_path, seeded_model, count_forwards):
     """The app's Fashion-MNIST sample set (real images), held-out images in val/, and the user's
     own Fashion-MNIST images filed as corrections: copies, only they are computed, no worse."""
     classes, pixels, labels = samples_module._fashion_mnist(None)
@@ -107,18 +99,11 @@ def test_correct_and_retrain_on_the_fashion_mnist_sample(tmp_path, seeded_model,
     settings = FinetuneSettings(epochs=8, seed=0)
     before = run_finetune(dataset, settings, seeded_model, "seeded")
 
-    seen = {"images": 0}
-    real = extract_module.backbone_features
-
-    def counting(model, x, layer, *args):
-        seen["images"] += x.shape[0]
-        return real(model, x, layer, *args)
-
-    monkeypatch.setattr(extract_module, "backbone_features", counting)
+    start = count_forwards["images"]  # the first run's forwards
     added = [copy_into_class(dataset / "train", path, name) for path, name in corrections]
     after = run_finetune(dataset, settings, seeded_model, "seeded")
     assert {path: digest(path) for path, _ in corrections} == before_bytes  # the originals, byte for byte
     assert all(digest(Path(a.copy)) == before_bytes[Path(a.source)] for a in added)  # copies of them
-    assert seen["images"] == len(added) == after.computed == 30  # only the new images went through
+    assert count_forwards["images"] - start == len(added) == after.computed == 30  # only the new ones went through
     assert after.train_count == before.train_count + 30 and after.val_count == before.val_count == 100
     assert after.val_accuracy >= before.val_accuracy, (before.val_accuracy, after.val_accuracy)

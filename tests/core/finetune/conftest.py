@@ -10,8 +10,6 @@ from __future__ import annotations
 import pytest
 from shape_folders import make_shapes, shapes
 
-from alexnet_gui.core.finetune import extract as extract_module
-
 __all__ = ["make_shapes", "shapes"]  # the tests import make_shapes from here; shapes is a fixture
 
 
@@ -21,17 +19,3 @@ def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
     return cache_home / "alexnet-gui"
-
-
-@pytest.fixture
-def count_forwards(monkeypatch):
-    """How many images went through the backbone (all views)."""
-    seen = {"images": 0}
-    real = extract_module.backbone_features
-
-    def counting(model, x, layer, *args):
-        seen["images"] += x.shape[0]
-        return real(model, x, layer, *args)
-
-    monkeypatch.setattr(extract_module, "backbone_features", counting)
-    return seen
