@@ -202,7 +202,7 @@ def main() -> None:
              f"mosaic given to the grid at {ms(median(drawns))}, the grid's paint pass ended at {ms(app_s)} (the "
              "measured value). The app computes every features layer in its one forward (so switching layers "
              "needs no new forward); the reference keeps features.0 only."]
-    emit({"name": f"features-{args.device}", "rows": rows, "notes": notes, "app_s": apps, "reference_s": refs,
+    emit({"name": f"features-{args.device}", "rows": rows, "notes": notes, "app_s": apps, "kept_s": kept, "reference_s": refs,
           "load_before": load_before})
 
 

@@ -33,9 +33,17 @@ def test_feature_maps_reuse_the_classified_decode_until_the_file_changes(photo, 
 
     scheduler, service, events, ended = recording_service()
     service.load(None, "cpu")
+    from alexnet_gui.core import predict as predict_module
+
     decodes = []
     real = images_module.load_image
-    monkeypatch.setattr(images_module, "load_image", lambda p, *a, **k: decodes.append(p) or real(p, *a, **k))
+
+    def counting(p, *a, **k):
+        decodes.append(p)
+        return real(p, *a, **k)
+
+    for module in (images_module, predict_module):  # predict holds its own name for it (the classify's decode)
+        monkeypatch.setattr(module, "load_image", counting)
     service.classify(CLASSIFY, [photo])
     run_all(scheduler)
     assert decodes == [photo]
