@@ -284,7 +284,9 @@ class CameraView(QWidget):
         self.class_box.addItems(classes)
         if typed:
             self.class_box.setEditText(typed)
-        set_text(self.folder_label, f"Into {folder}" if folder else "No folder chosen")
+        # The folder's name only (a whole path wraps and is cut in the column); the path in the tooltip.
+        set_text(self.folder_label, f"Into {Path(folder).name}/" if folder else "No folder chosen")
+        self.folder_label.setToolTip(folder or "")
         self._update_buttons()
 
     def choose_folder_dialog(self) -> None:
