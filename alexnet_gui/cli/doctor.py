@@ -184,13 +184,13 @@ def _camera_probe(conn) -> None:
     try:
         from PySide6.QtCore import QCoreApplication
 
-        from ..ui.camera.camera_source import multimedia
+        from ..ui.camera import camera_source
 
-        QMediaDevices = multimedia().QMediaDevices  # noqa: N806 - a Qt class
+        camera_source.multimedia()
     except ImportError as exc:
         conn.send({"ok": False, "cameras": [], "detail": f"Qt Multimedia cannot load ({exc}); the Camera tab says so"})
         return
     app = QCoreApplication([])  # noqa: F841 - Qt Multimedia needs one
-    names = [d.description() for d in QMediaDevices.videoInputs()]
+    names = [d.description() for d in camera_source.cameras()]
     detail = f"{len(names)} camera(s): {', '.join(names)}" if names else "Qt Multimedia works; no camera is connected"
     conn.send({"ok": True, "cameras": names, "detail": detail})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QWidget
+from PySide6.QtWidgets import QComboBox, QFrame, QLabel, QScrollArea, QWidget
 
 
 def make_label(text: str = "") -> QLabel:
@@ -22,6 +22,15 @@ def set_text(label: QLabel, text: str) -> None:
     label.setText(text)
     label.setAccessibleName(text)
     label.setVisible(bool(text))
+
+
+def refill_keeping_text(box: QComboBox, items: list[str]) -> None:
+    """An editable combo box's items replaced; the text typed or chosen in it stays."""
+    typed = box.currentText()
+    box.clear()
+    box.addItems(items)
+    if typed:
+        box.setEditText(typed)
 
 
 def scrolled(panel: QWidget) -> QScrollArea:

@@ -197,7 +197,7 @@ class ModelService:
                                    size=batch.images[i].size if i in batch.images else None)
                        for i, p in enumerate(preds)]
             if total == 1:
-                if batch.crops:  # Feature maps and Explain ask for this image next: its decode is kept
+                if batch.crops:  # Feature maps asks for this image next: its decode is kept
                     self.last_crop = (batch.paths[0], file_stamp(batch.paths[0]), batch.crops[0])
                 # One dropped image: its top-5 goes out now, the pictures in a second update.
                 self.emit("predictions_ready", job_id, [replace(r, pictures_pending=True) for r in results])
@@ -269,14 +269,15 @@ class ModelService:
         self.jobs.start(job_id, lambda cancelled: self._features_steps(job_id, path))
 
     def _features_steps(self, job_id: int, path: str) -> Iterator[object]:
+        from ..core.images import ImageLoadError
         from ..core.introspect import feature_maps
         from ..core.preprocess import normalized_batch
 
         try:
             crop = self.crop_of(path)  # (224, 224, 3) uint8: what the network sees
             layers = feature_maps(self.bundle.model, normalized_batch([crop]))
-        except RuntimeError:
-            raise
+        except ImageLoadError as exc:
+            raise RuntimeError(str(exc)) from None
         except Exception as exc:  # noqa: BLE001 - reported with the file's name
             raise RuntimeError(f"{path}: {exc}") from None
         self.emit("features_ready", job_id, FeatureMapsResult(path, layers, crop))
@@ -285,18 +286,15 @@ class ModelService:
     def crop_of(self, path: str):
         """``path`` resized and centre-cropped, (224, 224, 3) uint8: the classify job's own when it
         classified this file alone last and the file has not changed since (the decode and resize
-        of a photo are ~4 ms of a Feature maps request), else decoded now; RuntimeError when the
+        of a photo are ~4 ms of a Feature maps request), else decoded now; ImageLoadError when the
         file cannot be read."""
-        from ..core.images import ImageLoadError, load_image
+        from ..core.images import load_image
         from ..core.preprocess import resized_crop
 
         kept = self.last_crop
         if kept is not None and kept[0] == path and kept[1] == file_stamp(path):
             return kept[2]
-        try:
-            return resized_crop(load_image(path))
-        except ImageLoadError as exc:
-            raise RuntimeError(str(exc)) from None
+        return resized_crop(load_image(path))
 
     # ------------------------------------------------------------ download
 

@@ -7,6 +7,7 @@ ONNX Runtime is imported here only, so only the worker and the command line load
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -80,8 +81,8 @@ class OrtRunner:
 
     def output(self, name: str) -> OrtRunner:
         """The same session giving its output ``name`` (the engine graph's "fc7")."""
-        other = object.__new__(OrtRunner)
-        other.path, other.session, other.input_name, other.output_name = self.path, self.session, self.input_name, name
+        other = copy.copy(self)
+        other.output_name = name
         return other
 
 

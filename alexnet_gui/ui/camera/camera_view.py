@@ -28,9 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.engine import engine_label
 from ...core.untrained import UNTRAINED_WARNING
 from ..classify.prediction_bars import PredictionBarsWidget
-from ..qtutil import make_label, set_text
+from ..qtutil import make_label, refill_keeping_text, set_text
 from . import camera_source
 from .capture import DEFAULT_RATE, MAX_RATE, CaptureRecorder
 from .frame_display import FrameDisplay
@@ -272,18 +273,14 @@ class CameraView(QWidget):
         self._set_engine(info.engine)
 
     def _set_engine(self, engine: str) -> None:
-        self._engine = {"onnxruntime": "ONNX Runtime", "torch": "PyTorch"}.get(engine, engine)
+        self._engine = engine_label(engine)
 
     # ------------------------------------------------------------ capture
 
     def set_dataset(self, folder: str | None, classes: list[str]) -> None:
         """Where captures go (Fine-tune's folder, its train part) and the classes offered."""
         self.dataset = folder
-        typed = self.class_box.currentText()
-        self.class_box.clear()
-        self.class_box.addItems(classes)
-        if typed:
-            self.class_box.setEditText(typed)
+        refill_keeping_text(self.class_box, classes)
         # The folder's name only (a whole path wraps and is cut in the column); the path in the tooltip.
         set_text(self.folder_label, f"Into {Path(folder).name}/" if folder else "No folder chosen")
         self.folder_label.setToolTip(folder or "")

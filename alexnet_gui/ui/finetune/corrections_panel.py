@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.audit.corrections import AddedImage, CorrectionError, copy_into_class, undo
-from ..qtutil import make_label, set_text
+from ..qtutil import make_label, refill_keeping_text, set_text
 from .confusion_widget import ConfusionMatrixWidget
 
 AUTO_RETRAIN_KEY = "finetune/auto_retrain"
@@ -116,11 +116,7 @@ class CorrectionsPanel(QGroupBox):
             self.compare_label.clear()
             self.previous_confusion.hide()
         self.dataset = folder
-        typed = self.class_box.currentText()
-        self.class_box.clear()
-        self.class_box.addItems(classes)
-        if typed:
-            self.class_box.setEditText(typed)
+        refill_keeping_text(self.class_box, classes)
         self._update_buttons()
         self.dataset_changed.emit(folder, list(classes))
 
