@@ -8,6 +8,7 @@ import hashlib
 import random
 
 import pytest
+from finetune_tab import choose, open_view
 from shape_folders import SHAPES, draw_shape, make_shapes
 
 pytestmark = pytest.mark.usefixtures("no_modal_dialogs")
@@ -28,12 +29,8 @@ def test_correct_undo_and_retrain(make_window, qtbot, tmp_path):
         draw_shape(kind, rng).save(shots[-1])
     before_bytes = {p: digest(p) for p in shots}
 
-    window = make_window()
-    view = window.finetune_view
-    window.tabs.setCurrentWidget(view)
-    qtbot.waitUntil(view.is_ready, timeout=30000)
-    with qtbot.waitSignal(view.health_report_shown, timeout=30000):
-        view.set_folder(str(folder))
+    window, view = open_view(make_window, qtbot)
+    choose(view, qtbot, folder)
     panel = view.corrections
     assert panel.dataset == str(folder) and [panel.class_box.itemText(i) for i in range(3)] == list(SHAPES)
     view.set_settings(epochs=4, batch_size=16)
@@ -102,12 +99,9 @@ def test_retrain_automatically_after_images_are_added(make_window, qtbot, tmp_pa
         shots.append(outside / f"more-{k}.png")
         draw_shape("circles", rng).save(shots[-1])
 
-    window = make_window()
-    view = window.finetune_view
+    window, view = open_view(make_window, qtbot)
     panel = view.corrections
-    qtbot.waitUntil(view.is_ready, timeout=30000)
-    with qtbot.waitSignal(view.health_report_shown, timeout=30000):
-        view.set_folder(str(folder))
+    choose(view, qtbot, folder)
     view.set_settings(epochs=2, batch_size=16)
     panel.auto_box.setChecked(True)
     assert window.settings.value(corrections_panel.AUTO_RETRAIN_KEY, False, bool)

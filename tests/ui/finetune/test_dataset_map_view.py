@@ -8,6 +8,7 @@ import random
 import shutil
 
 import pytest
+from finetune_tab import choose, open_view
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from shape_folders import SHAPES, draw_shape, make_shapes
@@ -20,12 +21,8 @@ def test_map_and_audit_window(make_window, qtbot, tmp_path):
     shutil.copyfile(folder / "circles" / "circles-01.png", folder / "circles" / "circles-01-again.png")
     draw_shape("triangles", random.Random(4)).save(folder / "squares" / "odd.png")  # filed in the wrong class
 
-    window = make_window()
-    view = window.finetune_view
-    window.tabs.setCurrentWidget(view)
-    qtbot.waitUntil(view.is_ready, timeout=30000)
-    with qtbot.waitSignal(view.health_report_shown, timeout=30000):
-        view.set_folder(str(folder))
+    window, view = open_view(make_window, qtbot)
+    choose(view, qtbot, folder)
     assert view.corrections.audit_button.isEnabled()
     with qtbot.waitSignal(view.audited, timeout=120000) as got:
         view.corrections.audit_button.click()

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shape_folders
+from finetune_tab import choose, open_view
 from shape_folders import SHAPES
 from window_events import drop
 
@@ -26,19 +27,6 @@ def shapes(tmp_path):
 
 
 pytestmark = pytest.mark.usefixtures("no_modal_dialogs")  # tests/conftest.py: warnings recorded, not shown
-
-
-def open_view(make_window, qtbot):
-    window = make_window()
-    view = window.finetune_view
-    window.tabs.setCurrentWidget(view)
-    qtbot.waitUntil(view.is_ready, timeout=30000)
-    return window, view
-
-
-def choose(view, qtbot, folder):
-    with qtbot.waitSignal(view.health_report_shown, timeout=30000):
-        view.set_folder(str(folder))
 
 
 def run_to_end(view, qtbot, **settings):
