@@ -3,8 +3,10 @@ the bytes on disk are."""
 
 from __future__ import annotations
 
+import atexit
 import io
 import itertools
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -48,6 +50,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 _counter = itertools.count()
 _workdir = Path(tempfile.mkdtemp(prefix="image-fuzz-"))
+atexit.register(shutil.rmtree, _workdir, True)
 
 
 def _check(data: bytes, suffix: str) -> None:
