@@ -58,9 +58,11 @@ from common import (
     wait_until,
 )
 
-# Issue #14 (the model in its own process): enter and drop at once, warm, <= 1.05 x torchvision
-# open + transform + forward. The design's table says 0.9 x; where the two differ the issue's holds.
-BUDGET_RATIO = 1.05
+# Enter and drop at once, warm, against torchvision open + transform + forward: issue #14 (the model in
+# its own process) asked <= 1.05 x, issue #15 (the ONNX Runtime engine) <= 0.9 x, stretch 0.7 x. The
+# stricter, later one holds; the stretch is named in the notes.
+BUDGET_RATIO = 0.9
+STRETCH_RATIO = 0.7
 
 
 class ShownProbe:
@@ -227,7 +229,9 @@ def main() -> None:
         f"pass ends at {ms(app_s)} (the measured value); the round trip alone (client.classify -> the answer "
         f"read in the window's process, no drop, no drawing) {ms(median(trips))}; "
         f"{painted} of {per_round * rounds} drops ended on a paint of the bars (else 200 ms after they were filled); "
-        f"the split above is of the drops with enter and drop at once." + engine_text,
+        f"the split above is of the drops with enter and drop at once; against the stretch goal (<= "
+        f"{STRETCH_RATIO} x) the ratio {ratio:.2f} {'meets it' if ratio <= STRETCH_RATIO else 'does not'}."
+        + engine_text,
     ]
     emit({"name": f"latency-{args.device}", "rows": rows, "notes": notes, "app_s": apps,
           "hovered_s": {f"{h:g}": v for h, v in hovered.items()}, "reference_s": refs, "load_before": load_before})

@@ -5,7 +5,7 @@ runs, after one warm-up), done the first time a machine meets a set of library
 versions; the answer lives in ``cache_dir()/engine-choice.json`` keyed by the
 processor, its thread count, the device and the versions. Thread settings are
 one decision too: torch keeps its team, ONNX Runtime gets a team of the same
-size whose threads sleep when idle (``runners.session_options``).
+size whose threads spin for a while after a run (``runners.session_options``).
 """
 
 from __future__ import annotations

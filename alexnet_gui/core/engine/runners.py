@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..model import AlexNet
+from .thread_priority import lower_to_idle, new_threads
 
 CPU_PROVIDER = "CPUExecutionProvider"
 CUDA_PROVIDER = "CUDAExecutionProvider"
@@ -44,13 +45,15 @@ def ort_providers(device: torch.device) -> list[str] | None:
     return None
 
 
-def session_options(threads: int, spinning: bool = False):
+def session_options(threads: int, spinning: bool = True):
     """One team of ``threads`` intra-op threads (torch's count: the two engines never have
-    more threads than cores between them) that sleep when idle. ONNX Runtime's default,
-    threads that spin for a while after a run, woke faster for a forward after idle time
-    but slowed a torch forward right after (Feature maps after a drop: 19.6 ms instead of
-    15.1 ms) and used the CPU for tens of milliseconds after every run (bench_engine.py
-    measures all three). ``spinning=True`` keeps the default, for that comparison."""
+    more threads than cores between them) that spin for a while after a run, ONNX
+    Runtime's default. In the app, threads that sleep at once made a dropped photo's
+    forward pass as slow as one thread (13.5 ms against 9 ms: each operator waited for a
+    sleeping thread to wake, and the window painting meanwhile took its core). The
+    spin's price is ~35 ms of a core after each run, which ``OrtRunner`` gives to any
+    other thread that wants it (``thread_priority``); bench_engine.py measures both.
+    ``spinning=False`` makes them sleep, for that comparison."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -72,7 +75,10 @@ class OrtRunner:
         import onnxruntime as ort
 
         self.path = Path(path)
-        self.session = ort.InferenceSession(str(path), session_options(threads), providers=providers)
+        with new_threads() as pool:
+            self.session = ort.InferenceSession(str(path), session_options(threads), providers=providers)
+        self.pool_threads = pool
+        lower_to_idle(pool)  # their spin after a run yields to every other thread
         self.input_name = self.session.get_inputs()[0].name
         self.output_name = output or self.session.get_outputs()[0].name
 
