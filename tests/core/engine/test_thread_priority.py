@@ -16,7 +16,7 @@ def test_an_ort_runners_pool_threads_are_idle_and_the_caller_is_not(seeded_ort_e
 
     # Two threads whatever torch has here (one thread, as with OMP_NUM_THREADS=1, makes no pool).
     runner = OrtRunner(seeded_ort_engine.ort.path, [CPU_PROVIDER], threads=2)
-    assert len(runner.pool_threads) == 1, "ONNX Runtime started no pool thread for its session"
+    assert runner.pool_threads, "ONNX Runtime started no pool thread for its session"
     live = {int(t) for t in os.listdir("/proc/self/task")}
     assert runner.pool_threads <= live
     assert all(thread_priority.is_idle(t) for t in runner.pool_threads)
