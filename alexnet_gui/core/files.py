@@ -70,3 +70,15 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+Stamp = tuple[int, int]  # (size, mtime_ns)
+
+
+def file_stamp(path: str | os.PathLike) -> Stamp | None:
+    """What says a file is unchanged since: its size and modification time (None: unreadable)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from ..core.files import file_stamp
 from .engines import Engines
 from .results import FeatureMapsResult, ImageResult, ModelInfo, PicturesResult
 from .scheduler import Scheduler
@@ -323,12 +324,3 @@ class ModelService:
 
     def cancel_download(self) -> None:
         self._download_cancel.set()
-
-
-def file_stamp(path: str) -> tuple | None:
-    """What says a file is unchanged: its size and modification time (None: unreadable)."""
-    try:
-        st = Path(path).stat()
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns)

@@ -20,12 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.files import file_stamp
 from ...worker.results import PicturesResult
 from ...worker.service import PICTURES_AFTER_S
 from ..bridge.job import Job
 from ..qtutil import scrolled
 from .drop_contents import collect, feedback
-from .early_classify import EarlyJob, file_stamp, single_image
+from .early_classify import EarlyJob, single_image
 from .image_detail import ImageDetailWidget
 from .image_list_model import ImageListModel
 from .predictions_csv import nothing_to_export, write_predictions

@@ -14,9 +14,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from ...core.files import Stamp, file_stamp
 from .drop_contents import normal_path
-
-Stamp = tuple[int, int]  # (size, mtime_ns): the file has not changed since
 
 
 def single_image(paths) -> str | None:
@@ -27,14 +26,6 @@ def single_image(paths) -> str | None:
         return None
     path = normal_path(paths[0])  # spelled as the drop will spell it (``drop_contents.collect``)
     return path if is_image_path(path) and os.path.isfile(path) else None
-
-
-def file_stamp(path: str) -> Stamp | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
 
 
 @dataclass
