@@ -133,10 +133,9 @@ def _run_child(target, args: tuple, name: str, timeout_s: float, progress=None):
         proc.start()
         theirs.close()
         while True:
-            if not mine.poll(min(0.2, max(0.0, end - time.monotonic()))):
-                if time.monotonic() > end:
-                    raise RuntimeError(f"the export did not finish within {timeout_s:.0f} s")
-                continue
+            remaining = end - time.monotonic()
+            if remaining <= 0 or not mine.poll(remaining):  # a message, or the child gone (EOF)
+                raise RuntimeError(f"the export did not finish within {timeout_s:.0f} s")
             kind, value = mine.recv()
             if kind == "progress":
                 if progress is not None:
