@@ -35,7 +35,7 @@ from ..qtutil import make_label, refill_keeping_text, set_text
 from . import camera_source
 from .capture import DEFAULT_RATE, MAX_RATE, CaptureRecorder
 from .frame_display import FrameDisplay
-from .frame_feed import FrameFeed, frame_image
+from .frame_feed import FrameFeed, SourceFrame, frame_image
 
 DISPLAY_INTERVAL_S = 1 / 30  # the picture is redrawn at most this often
 STATS_INTERVAL_MS = 250
@@ -245,7 +245,9 @@ class CameraView(QWidget):
     # ------------------------------------------------------------ frames
 
     def push_frame(self, frame) -> None:
-        """Every frame of the source: shown, offered to the recorder, sent to the model when free."""
+        """Every frame of the source: shown, offered to the recorder, sent to the model when free
+        (converted to a QImage once, by the first of them that needs it)."""
+        frame = SourceFrame(frame)
         now = time.monotonic()
         if now - self._shown_at >= DISPLAY_INTERVAL_S:
             self._shown_at = now

@@ -24,8 +24,26 @@ from PySide6.QtGui import QImage
 RATE_WINDOW_S = 2.0
 
 
+class SourceFrame:
+    """One frame of the source, converted to a QImage once, on first use: the display, the
+    recorder and the model may each want it (``toImage`` is ~1 ms at 640x480)."""
+
+    __slots__ = ("frame", "_image")
+
+    def __init__(self, frame) -> None:
+        self.frame = frame
+        self._image: QImage | None = None
+
+    def image(self) -> QImage:
+        if self._image is None:
+            self._image = self.frame if isinstance(self.frame, QImage) else self.frame.toImage()
+        return self._image
+
+
 def frame_image(frame) -> QImage:
-    """A QImage of a QVideoFrame (or the QImage itself); a null image when it has none."""
+    """A QImage of a SourceFrame, a QVideoFrame or a QImage; a null image when it has none."""
+    if isinstance(frame, SourceFrame):
+        return frame.image()
     if isinstance(frame, QImage):
         return frame
     return frame.toImage()
@@ -83,7 +101,6 @@ class FrameFeed(QObject):
         self.enabled = True  # False: frames are shown and captured, not classified
         self.in_flight = None  # the Job of the frame at the model
         self.waiting = None  # the newest frame not yet sent (one slot, never a queue)
-        self.latest = None  # the newest frame of all, for the display and capture
         self.source_rate = RateMeter()
         self.answer_rate = RateMeter()
         self.dropped = 0
@@ -99,7 +116,6 @@ class FrameFeed(QObject):
 
     def push(self, frame) -> None:
         """A new frame from the source."""
-        self.latest = frame
         self.source_rate.tick()
         if not self.enabled:
             return
@@ -115,7 +131,7 @@ class FrameFeed(QObject):
         """A new source: counts from zero; a frame at the model is let go."""
         if self.in_flight is not None:
             self.in_flight.cancel()
-        self.in_flight = self.waiting = self.latest = None
+        self.in_flight = self.waiting = None
         self.source_rate.reset()
         self.answer_rate.reset()
         self.dropped = 0

@@ -133,3 +133,41 @@ def test_without_qt_multimedia_the_tab_says_why(make_window, qtbot, monkeypatch)
     window.tabs.setCurrentWidget(view)
     assert not view.prepare()
     assert "libpulse" in view.display.message and not view.video_button.isEnabled()
+
+
+def test_a_frame_shown_recorded_and_sent_is_converted_once(make_window, tmp_path, monkeypatch):
+    from PySide6.QtGui import QImage
+
+    class CountingFrame:  # a QVideoFrame's one method the tab uses
+        conversions = 0
+
+        def __init__(self, image: QImage) -> None:
+            self.image = image
+
+        def toImage(self) -> QImage:  # noqa: N802 - Qt's name
+            CountingFrame.conversions += 1
+            return self.image
+
+    window = make_window()
+    view = window.camera_view
+    sent = []
+    monkeypatch.setattr(view.client, "classify_frame", lambda rgb: sent.append(rgb) or _HeldJob())
+    assert view.recorder.start(str(tmp_path), "discs", 10)
+    image = QImage(64, 48, QImage.Format.Format_RGB888)
+    image.fill(0x336699)
+    view.push_frame(CountingFrame(image))
+    assert view.display.image is not None and view.recorder.count == 1 and len(sent) == 1
+    assert CountingFrame.conversions == 1
+
+
+class _HeldJob:
+    """A frame job that never answers (the model busy)."""
+
+    class _Signal:
+        def connect(self, _slot) -> None:
+            pass
+
+    partial = failed = ended = _Signal()
+
+    def cancel(self) -> None:
+        pass
