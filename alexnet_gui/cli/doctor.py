@@ -16,6 +16,7 @@ import multiprocessing
 import time
 from pathlib import Path
 
+from ..core.engine import engine_label
 from .common import EXIT_OK, EXIT_PARTIAL, CliError
 from .engine_args import add_engine_arg
 
@@ -142,7 +143,7 @@ def _top1(results) -> dict:
 def _describe(c: dict) -> str:
     if "error" in c:
         return f"did not work: {c['error']}"
-    engine = "ONNX Runtime" if c.get("engine") == "onnxruntime" else "PyTorch"
+    engine = engine_label(c.get("engine") or "torch")
     why = f" ({c['engine_reason']})" if c.get("engine_reason") else ""
     return (f"process {c['pid']} started and loaded {c['weights']} on {c['device']} in {c['started_s']} s; "
             f"classified the image as {c['top1']} ({c['probability'] * 100:.1f} %) in {c['classify_ms']} ms; "
